@@ -1,0 +1,593 @@
+/*
+ * sc.h - internal interface of the sipcache core (shim/).
+ *
+ * Never installed: the only ABIs sipcache exports are glibc's (the NSS
+ * module's _nss_sipcache_* entry points and the libc/libresolv names the
+ * preload interposes).  Both front ends and sipcachectl link the core as a
+ * static archive built with hidden visibility.
+ *
+ * Conventions (tdb, systemd):
+ *   - functions return 0 (or a length) on success and -errno on failure;
+ *   - output parameters are called ret_*;
+ *   - nothing in shim/ prints, exits or aborts: it runs inside somebody
+ *     else's process.  Faults are reported through sc_log().
+ *
+ * Module map (one concern per file):
+ *   sc_log.c      logging, once per failure kind
+ *   sc_util.c     clocks, checksums, small helpers
+ *   sc_conf.c     /etc/sipcache.conf, nsswitch.conf `hosts:' order
+ *   sc_dns.c      DNS wire format: parse/validate, names, build, rewrite
+ *   sc_policy.c   what to cache and for how long (TTL clamping, RFC 2308)
+ *   sc_cache.c    the shared TDB cache file
+ *   sc_stats.c    shared lock-free counters beside the cache file
+ *   sc_hosts.c    the hosts file, with nss_files semantics
+ */
+#ifndef SC_H
+#define SC_H
+
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <syslog.h>
+#include <time.h>
+
+#define SC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ------------------------------------------------------------------ */
+/* sc_log.c                                                            */
+/* ------------------------------------------------------------------ */
+
+enum sc_log_target {
+	SC_LOG_SYSLOG,
+	SC_LOG_STDERR,
+	SC_LOG_OFF,
+};
+
+/*
+ * Failure kinds: each is logged at most once per process, so a broken
+ * cache costs one line in the host's log, not one per lookup.
+ */
+enum sc_fault {
+	SC_FAULT_CONF,          /* configuration unreadable or invalid */
+	SC_FAULT_CACHE_OPEN,    /* cache file cannot be opened or trusted */
+	SC_FAULT_CACHE_CORRUPT, /* a record or the file failed its checks */
+	SC_FAULT_CACHE_WRITE,   /* store failed (disk full, read-only...) */
+	SC_FAULT_CACHE_LOCK,    /* lock not obtained in bounded time */
+	SC_FAULT_CACHE_FD,      /* our descriptor was closed or replaced */
+	SC_FAULT_STATS,         /* stats file unusable */
+	SC_FAULT_HOSTS,         /* hosts file unreadable */
+	SC_FAULT_UPSTREAM,      /* upstream resolver setup failed */
+	SC_FAULT__MAX
+};
+
+/* level is a syslog level (LOG_ERR ... LOG_DEBUG); default LOG_WARNING */
+void sc_log_setup(enum sc_log_target target, int level);
+void sc_log(int level, const char *func, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void sc_logv(int level, const char *func, const char *fmt, va_list ap);
+/* Log only the first occurrence of `fault' in this process. */
+void sc_log_fault(enum sc_fault fault, int level, const char *func,
+		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Forget which faults were logged (tests; after the cache is rebuilt). */
+void sc_log_fault_reset(void);
+
+#define SC_LOG(level, ...) sc_log((level), __func__, __VA_ARGS__)
+#define SC_LOG_FAULT(fault, level, ...) \
+	sc_log_fault((fault), (level), __func__, __VA_ARGS__)
+
+/* ------------------------------------------------------------------ */
+/* sc_util.c                                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Wall-clock seconds from the vDSO coarse clock: no syscall.  The cache
+ * file outlives processes and reboots, so lifetimes are kept in wall-clock
+ * time; sc_policy.c handles steps of that clock.
+ */
+int64_t sc_now(void);
+/* Monotonic milliseconds, coarse (vDSO): for bounded waits and throttles. */
+int64_t sc_now_mono_ms(void);
+/* 64-bit checksum of a byte range (not cryptographic: detects torn and
+ * corrupt records, nothing more). */
+uint64_t sc_checksum(const void *p, size_t len, uint64_t seed);
+
+/* ------------------------------------------------------------------ */
+/* sc_conf.c                                                           */
+/* ------------------------------------------------------------------ */
+
+#define SC_CONF_PATH "/etc/sipcache.conf"
+#define SC_CONF_MAXNS 3      /* like MAXNS in <resolv.h> */
+#define SC_CONF_MAXPOLICY 32 /* per-suffix TTL overrides */
+
+enum sc_hosts_order {
+	SC_HOSTS_AUTO,
+	SC_HOSTS_FILES_FIRST,
+	SC_HOSTS_DNS_FIRST,
+	SC_HOSTS_NEVER,
+};
+
+enum sc_family {
+	SC_FAMILY_ANY,
+	SC_FAMILY_IPV4,
+	SC_FAMILY_IPV6,
+	SC_FAMILY_PREFER_IPV6,
+};
+
+enum sc_srv_order {
+	SC_SRV_KEEP,
+	SC_SRV_RFC2782,
+};
+
+/*
+ * Per-suffix override of the TTL policy: `policy = SUFFIX key=N ...' with
+ * keys min_ttl, max_ttl, negative_ttl.  The longest matching suffix wins.
+ * A field left unset (-1) inherits the global value.
+ */
+struct sc_name_policy {
+	unsigned char suffix[256]; /* wire format, lower case */
+	int64_t min_ttl, max_ttl, negative_ttl;
+};
+
+struct sc_conf {
+	char cache_file[PATH_MAX];
+	uint32_t max_entries;
+	uint32_t min_ttl, max_ttl, negative_ttl, serve_stale;
+	char hosts_file[PATH_MAX];
+	enum sc_hosts_order hosts_order;
+	bool hosts_in_res_query;
+	unsigned nns;                 /* 0: the nameservers of resolv.conf */
+	struct sockaddr_storage ns[SC_CONF_MAXNS];
+	int timeout;                  /* seconds; -1: from resolv.conf */
+	int attempts;                 /* -1: from resolv.conf */
+	bool search;
+	enum sc_family family;
+	enum sc_srv_order srv_order;
+	bool prefetch;
+	char group[64];
+	enum sc_log_target log;
+	int log_level;                /* syslog level */
+	unsigned npolicy;
+	struct sc_name_policy policy[SC_CONF_MAXPOLICY];
+};
+
+void sc_conf_defaults(struct sc_conf *c);
+/*
+ * Parse `path' over the values already in `c'.  Returns 0, -ENOENT when the
+ * file does not exist (c unchanged), -EINVAL for a bad line with `err'
+ * holding "PATH:LINE: KEY: reason", or another -errno when unreadable.
+ */
+int sc_conf_load(struct sc_conf *c, const char *path, char *err, size_t errlen);
+/* Same, from memory (`path' only names the source in messages). */
+int sc_conf_parse(struct sc_conf *c, const char *path, const char *buf,
+		  size_t len, char *err, size_t errlen);
+/* SIPCACHE_CONF (secure_getenv: ignored in secure-execution mode) or the
+ * fixed path. */
+const char *sc_conf_path(void);
+/* SIPCACHE_DISABLE=1 (secure_getenv). */
+bool sc_conf_disabled_by_env(void);
+/* The policy entry whose suffix is the longest match of `name' (wire,
+ * any case), or NULL. */
+const struct sc_name_policy *sc_conf_policy_for(const struct sc_conf *c,
+						 const unsigned char *name);
+
+/* What the `hosts:' line of nsswitch.conf says. */
+struct sc_nsswitch {
+	bool found;         /* a hosts: line was there */
+	int pos_files;      /* position (0-based) of each source, -1: absent */
+	int pos_dns;
+	int pos_sipcache;
+	bool other_sources; /* anything else (myhostname, mdns, ldap...) */
+};
+int sc_nsswitch_load(struct sc_nsswitch *ret, const char *path);
+int sc_nsswitch_parse(struct sc_nsswitch *ret, const char *buf, size_t len);
+/* Effective hosts/DNS order: the configured one unless AUTO. */
+enum sc_hosts_order sc_hosts_order_resolve(enum sc_hosts_order configured,
+					   const struct sc_nsswitch *ns);
+
+/* ------------------------------------------------------------------ */
+/* sc_dns.c                                                            */
+/* ------------------------------------------------------------------ */
+
+#define SC_DNS_HDRLEN 12
+#define SC_DNS_MAXNAME 255 /* wire length, root label included */
+#define SC_DNS_MAXMSG 65535
+#define SC_DNS_MAXRR 512   /* more records: parsed as -E2BIG, not cached */
+
+/* Types and classes we look at (values of RFC 1035 and successors). */
+enum {
+	SC_T_A = 1,
+	SC_T_NS = 2,
+	SC_T_CNAME = 5,
+	SC_T_SOA = 6,
+	SC_T_PTR = 12,
+	SC_T_MX = 15,
+	SC_T_TXT = 16,
+	SC_T_AAAA = 28,
+	SC_T_SRV = 33,
+	SC_T_NAPTR = 35,
+	SC_T_OPT = 41,
+	SC_C_IN = 1,
+};
+
+enum sc_rcode {
+	SC_RCODE_NOERROR = 0,
+	SC_RCODE_FORMERR = 1,
+	SC_RCODE_SERVFAIL = 2,
+	SC_RCODE_NXDOMAIN = 3,
+	SC_RCODE_NOTIMP = 4,
+	SC_RCODE_REFUSED = 5,
+};
+
+/* Header flag bits, host order (as in the second 16-bit word). */
+#define SC_DNS_QR 0x8000u
+#define SC_DNS_AA 0x0400u
+#define SC_DNS_TC 0x0200u
+#define SC_DNS_RD 0x0100u
+#define SC_DNS_RA 0x0080u
+#define SC_DNS_RCODE(flags) ((flags) & 0x000fu)
+
+enum sc_section {
+	SC_SEC_AN,
+	SC_SEC_NS,
+	SC_SEC_AR,
+};
+
+/* One resource record of a parsed message, by offsets into the message. */
+struct sc_rr {
+	uint16_t type, class;
+	uint32_t ttl;        /* as on the wire (may have the top bit set) */
+	uint16_t name_off;   /* owner name (possibly compressed) */
+	uint16_t ttl_off;    /* offset of the 32-bit TTL field */
+	uint16_t rdata_off;
+	uint16_t rdlen;
+	uint8_t section;     /* enum sc_section */
+};
+
+/* A validated message.  Points into the buffer it was parsed from. */
+struct sc_msg {
+	const unsigned char *buf;
+	size_t len;
+	uint16_t id, flags;
+	uint16_t qdcount, ancount, nscount, arcount;
+	/* question (when qdcount == 1): the name is at SC_DNS_HDRLEN */
+	uint16_t qname_len;  /* wire length of the question name */
+	uint16_t qtype, qclass;
+	unsigned nrr;        /* ancount + nscount + arcount */
+	struct sc_rr rr[SC_DNS_MAXRR];
+};
+
+/*
+ * Parse and validate a whole message: header, at most one question,
+ * every record of every section, name compression (pointers only backwards
+ * into already-seen data, bounded hops, label and name lengths), RDLENGTH
+ * against the type (A, AAAA, CNAME, PTR, NS, SRV, NAPTR, SOA, TXT, MX,
+ * OPT), no trailing bytes.  Returns 0, -EBADMSG when malformed, -E2BIG
+ * when it holds more than SC_DNS_MAXRR records.
+ */
+int sc_dns_parse(const unsigned char *buf, size_t len, struct sc_msg *ret);
+
+/*
+ * Expand the (possibly compressed) name at `off' in `buf' into
+ * uncompressed wire form in `out' (SC_DNS_MAXNAME bytes).  Returns the
+ * wire length of the expanded name; *ret_next (may be NULL) gets the
+ * offset just past the name as stored at `off'.  -EBADMSG on any fault.
+ */
+int sc_dns_name_expand(const unsigned char *buf, size_t len, size_t off,
+		       unsigned char *out, size_t *ret_next);
+/* Presentation ("sip.example.com" or with a trailing dot, RFC 1035
+ * escapes allowed) to uncompressed wire.  Returns wire length, -EINVAL. */
+int sc_dns_name_from_text(const char *text, unsigned char *out, size_t outlen);
+/* Wire to presentation, no trailing dot (root is "."), escapes as
+ * ns_name_ntop.  Returns the string length or -ENOSPC/-EINVAL. */
+int sc_dns_name_to_text(const unsigned char *wire, char *out, size_t outlen);
+/* Wire length of an uncompressed, valid name. */
+size_t sc_dns_name_len(const unsigned char *wire);
+/* ASCII lower-casing of an uncompressed wire name, in place. */
+void sc_dns_name_lower(unsigned char *wire);
+/* Case-insensitive comparison of uncompressed wire names. */
+bool sc_dns_name_equal(const unsigned char *a, const unsigned char *b);
+/* Is `name' equal to or below `suffix' (both uncompressed wire)? */
+bool sc_dns_name_is_subdomain(const unsigned char *name,
+			      const unsigned char *suffix);
+
+/* A query with one question; flags e.g. SC_DNS_RD.  Returns its length or
+ * -EMSGSIZE. */
+int sc_dns_build_query(unsigned char *buf, size_t buflen, uint16_t id,
+		       uint16_t flags, const unsigned char *qname,
+		       uint16_t qtype, uint16_t qclass);
+
+/* An answer: header (QR, RD, RA, rcode from `flags'), the question, and
+ * `n' records of type qtype/qclass owned by the question name (compressed
+ * to it), each with the given TTL and RDATA.  Used for hosts-file answers
+ * to res_query.  Returns its length or -EMSGSIZE. */
+struct sc_rdata {
+	const void *data;
+	uint16_t len;
+};
+int sc_dns_build_answer(unsigned char *buf, size_t buflen, uint16_t id,
+			uint16_t flags, const unsigned char *qname,
+			uint16_t qtype, uint16_t qclass, uint32_t ttl,
+			const struct sc_rdata *rd, unsigned n);
+
+/* Offsets of every TTL field of `m' that carries a lifetime (all records
+ * but OPT, whose TTL field holds EDNS flags).  Returns the count, or
+ * -E2BIG when more than `max'. */
+int sc_dns_ttl_offsets(const struct sc_msg *m, uint16_t *ret_off, unsigned max);
+
+/*
+ * Copy a stored answer for a new query, patching on the way:
+ *   - the ID,
+ *   - the question name, in the caller's spelling (same wire length: the
+ *     cache key is the lower-cased name), so names compressed against it
+ *     read as the caller wrote them,
+ *   - every TTL at `ttl_off[]' to min(stored TTL, ttl_cap).
+ * Copies min(len, outlen) bytes; patches that fall beyond the copy are
+ * skipped.  Returns the number of bytes written.  Never fails: the stored
+ * message was validated when it was stored.
+ */
+struct sc_rewrite {
+	uint16_t id;
+	const unsigned char *qname;   /* wire, caller's case; NULL: keep */
+	uint32_t ttl_cap;
+	const uint16_t *ttl_off;
+	unsigned nttl;
+};
+size_t sc_dns_rewrite(const unsigned char *stored, size_t len,
+		      const struct sc_rewrite *rw, unsigned char *out,
+		      size_t outlen);
+
+/* ------------------------------------------------------------------ */
+/* sc_policy.c                                                         */
+/* ------------------------------------------------------------------ */
+
+/* Effective TTL limits for one name (global config, per-suffix override). */
+struct sc_ttl_limits {
+	uint32_t min_ttl, max_ttl, negative_ttl;
+};
+void sc_policy_limits(const struct sc_conf *c, const unsigned char *qname,
+		      struct sc_ttl_limits *ret);
+
+/* RFC 2181 8: a TTL with the top bit set is treated as zero. */
+uint32_t sc_policy_rr_ttl(uint32_t wire_ttl);
+/* Clamp a positive lifetime to [min, max]. */
+uint32_t sc_policy_ttl(uint32_t ttl, uint32_t min, uint32_t max);
+
+enum sc_verdict {
+	SC_VERDICT_POSITIVE,  /* NOERROR with answers */
+	SC_VERDICT_NXDOMAIN,  /* negative: name does not exist */
+	SC_VERDICT_NODATA,    /* negative: name exists, no record of type */
+	SC_VERDICT_NOSTORE,   /* never cached: TC, SERVFAIL, REFUSED, ... */
+};
+
+/*
+ * Decide whether and for how long a validated response to the question it
+ * carries may be stored.  *ret_lifetime gets the lifetime in seconds
+ * (never 0 for a storable verdict: lifetime 0 is NOSTORE).
+ */
+enum sc_verdict sc_policy_classify(const struct sc_msg *m,
+				   const struct sc_ttl_limits *lim,
+				   uint32_t *ret_lifetime);
+
+/*
+ * Remaining lifetime of an entry stored at `stored_at' for `lifetime'
+ * seconds, at `now'.  Returns > 0 when fresh; 0 when expired, and then
+ * *ret_stale_for gets how many seconds ago it expired.  A clock stepped
+ * back before `stored_at' makes the entry expired (it is refetched rather
+ * than trusted for an unknown time).
+ */
+uint32_t sc_policy_remaining(int64_t stored_at, uint32_t lifetime,
+			     int64_t now, int64_t *ret_stale_for);
+
+/* TTL put on records served stale (RFC 8767 4 recommends 30 s). */
+#define SC_STALE_TTL 30
+
+/* ------------------------------------------------------------------ */
+/* sc_stats.c                                                          */
+/* ------------------------------------------------------------------ */
+
+enum sc_stat {
+	SC_STAT_HITS,
+	SC_STAT_MISSES,
+	SC_STAT_NEGATIVE_HITS,
+	SC_STAT_STALE_SERVED,
+	SC_STAT_UPSTREAM_ERRORS,
+	SC_STAT_EVICTIONS,
+	SC_STAT_STORES,
+	SC_STAT_HOSTS_HITS,
+	SC_STAT_CORRUPT,
+	SC_STAT__MAX
+};
+
+/* Per record type counters: hits and misses of these types. */
+enum sc_stat_type {
+	SC_STYPE_A,
+	SC_STYPE_AAAA,
+	SC_STYPE_SRV,
+	SC_STYPE_NAPTR,
+	SC_STYPE_CNAME,
+	SC_STYPE_PTR,
+	SC_STYPE_TXT,
+	SC_STYPE_OTHER,
+	SC_STYPE__MAX
+};
+
+struct sc_stats;   /* a mapping of the shared stats file */
+
+struct sc_stats_snapshot {
+	uint64_t c[SC_STAT__MAX];
+	uint64_t type_hits[SC_STYPE__MAX];
+	uint64_t type_misses[SC_STYPE__MAX];
+	int64_t entries;   /* gauge: records in the cache */
+	int64_t bytes;     /* gauge: bytes of stored values */
+};
+
+/* Map (creating when allowed) the stats file `path'. */
+int sc_stats_open(struct sc_stats **ret, const char *path, bool create);
+void sc_stats_close(struct sc_stats *s);
+/* Lock-free, no syscall: an atomic add in a per-process shard. */
+void sc_stats_inc(struct sc_stats *s, enum sc_stat what);
+void sc_stats_inc_type(struct sc_stats *s, uint16_t qtype, bool hit);
+void sc_stats_add_gauge(struct sc_stats *s, int64_t entries, int64_t bytes);
+void sc_stats_set_gauge(struct sc_stats *s, int64_t entries, int64_t bytes);
+void sc_stats_read(const struct sc_stats *s, struct sc_stats_snapshot *ret);
+void sc_stats_reset(struct sc_stats *s);
+/* Only one process sweeps the cache at a time: a lease in the stats file. */
+bool sc_stats_sweep_begin(struct sc_stats *s, int64_t now);
+void sc_stats_sweep_end(struct sc_stats *s);
+enum sc_stat_type sc_stats_type_index(uint16_t qtype);
+const char *sc_stats_name(enum sc_stat what);       /* "hits", ... */
+const char *sc_stats_type_name(enum sc_stat_type t); /* "A", ... */
+
+/* ------------------------------------------------------------------ */
+/* sc_cache.c                                                          */
+/* ------------------------------------------------------------------ */
+
+/* Key: lower-cased uncompressed wire name, then type and class. */
+#define SC_KEY_MAX (SC_DNS_MAXNAME + 4)
+struct sc_key {
+	unsigned char buf[SC_KEY_MAX];
+	size_t len;
+};
+/* Keys of sipcache's own records (marks, metadata) start with this byte,
+ * which no wire name can start with (a label length is at most 63). */
+#define SC_KEY_INTERNAL 0xff
+
+int sc_key_make(struct sc_key *ret, const unsigned char *qname,
+		uint16_t qtype, uint16_t qclass);
+
+/* Entry flags (stored). */
+#define SC_ENTRY_NEGATIVE 0x0001u  /* NXDOMAIN or NODATA */
+#define SC_ENTRY_NXDOMAIN 0x0002u
+#define SC_ENTRY_TCP      0x0004u  /* arrived over TCP (longer than UDP) */
+
+struct sc_cache;
+
+struct sc_cache_opts {
+	const char *path;
+	uint32_t max_entries;
+	bool create;          /* create the file (and stats) when missing */
+	int open_timeout_ms;  /* bound on waiting for a lock; 0: default */
+};
+int sc_cache_open(struct sc_cache **ret, const struct sc_cache_opts *o);
+void sc_cache_close(struct sc_cache *c);
+/* After fork, in the child, before the next use. */
+int sc_cache_reopen(struct sc_cache *c);
+struct sc_stats *sc_cache_stats(struct sc_cache *c);
+
+/* What a lookup found. */
+struct sc_hit {
+	size_t len;          /* full length of the stored answer */
+	size_t written;      /* bytes copied to the caller's buffer */
+	uint16_t flags;      /* SC_ENTRY_* */
+	uint16_t rcode;
+	uint16_t ancount;
+	uint32_t remaining;  /* seconds of life left (0 when stale) */
+	bool stale;
+};
+
+/*
+ * Look `k' up and, when found usable, copy the stored answer rewritten for
+ * the caller (`rw': ID, question spelling; TTL offsets and cap are filled
+ * in here) into `out'.  No malloc, no write to the file, no syscall.
+ * `max_stale' is how many seconds past expiry an entry is still usable
+ * (0: only fresh ones).  Returns 0 on a hit, -ENOENT on a miss (absent or
+ * expired beyond max_stale), -EBADMSG when the record failed its checks
+ * (it is then removed).
+ */
+int sc_cache_get(struct sc_cache *c, const struct sc_key *k, int64_t now,
+		 uint32_t max_stale, uint16_t id, const unsigned char *qname,
+		 unsigned char *out, size_t outlen, struct sc_hit *ret);
+
+/* Store a validated response under `k' for `lifetime' seconds from
+ * `now'.  Enforces max_entries (eviction happens here, on the miss path). */
+int sc_cache_put(struct sc_cache *c, const struct sc_key *k,
+		 const struct sc_msg *m, uint32_t lifetime, uint16_t flags,
+		 int64_t now);
+int sc_cache_delete(struct sc_cache *c, const struct sc_key *k);
+/* Remove every entry (internal records too when `all'). */
+int sc_cache_flush(struct sc_cache *c);
+/* Remove every entry of `qname' (wire), whatever its type and class. */
+int sc_cache_flush_name(struct sc_cache *c, const unsigned char *qname);
+
+/* A read-only view of one entry, for dump and check. */
+struct sc_entry_view {
+	const unsigned char *qname;   /* wire, lower case */
+	uint16_t qtype, qclass;
+	uint16_t flags;
+	int64_t stored_at;
+	uint32_t lifetime;
+	const unsigned char *msg;
+	size_t msglen;
+};
+/* Calls fn for each DNS entry (not internal records); fn returns nonzero
+ * to stop.  Returns the number visited or -errno. */
+int sc_cache_traverse(struct sc_cache *c,
+		      int (*fn)(const struct sc_entry_view *e, void *priv),
+		      void *priv);
+
+/* Evict down to the bound: expired first, then nearest expiry.
+ * Returns the number of entries removed. */
+int sc_cache_evict(struct sc_cache *c, int64_t now, uint32_t target);
+
+/* Verify every record; with `repair', drop bad ones (or rebuild the
+ * file when tdb itself is damaged).  Returns the number of bad records. */
+int sc_cache_check(struct sc_cache *c, bool repair);
+
+/* Internal records (marks etc.): raw access under SC_KEY_INTERNAL keys. */
+int sc_cache_put_internal(struct sc_cache *c, const void *key, size_t klen,
+			  const void *val, size_t vlen);
+int sc_cache_get_internal(struct sc_cache *c, const void *key, size_t klen,
+			  void *val, size_t vlen, size_t *ret_len);
+
+/* ------------------------------------------------------------------ */
+/* sc_hosts.c                                                          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The hosts file, parsed once into an index, re-read when it changes
+ * (checked at most once a second).  Lookups follow glibc's nss_files:
+ * first matching line wins for gethostbyname*, names and aliases compared
+ * case-insensitively, IPv4 and IPv6 lines, `#' comments, CRLF, long lines.
+ */
+struct sc_hosts;
+
+#define SC_HOSTS_MAXADDR 64
+#define SC_HOSTS_MAXALIAS 64
+
+struct sc_hosts_result {
+	const char *name;               /* canonical (first name on the line) */
+	unsigned naliases;
+	const char *aliases[SC_HOSTS_MAXALIAS];
+	unsigned naddr;
+	struct sc_hosts_addr {
+		int family;             /* AF_INET or AF_INET6 */
+		unsigned char addr[16]; /* 4 or 16 bytes used */
+	} addr[SC_HOSTS_MAXADDR];
+};
+
+int sc_hosts_open(struct sc_hosts **ret, const char *path);
+void sc_hosts_close(struct sc_hosts *h);
+/* Re-read if the file changed; checks at most once a second (`now' from
+ * sc_now_mono_ms()).  Returns 0, or -errno if it cannot be read (the old
+ * contents are kept). */
+int sc_hosts_refresh(struct sc_hosts *h, int64_t now_ms);
+/*
+ * By name, for one family (AF_INET or AF_INET6), as nss_files'
+ * gethostbyname2_r does; with `multi', every matching line's addresses
+ * are merged as gethostbyname4_r (getaddrinfo) does, and `family' may be
+ * AF_UNSPEC (both, in file order).  Strings in `ret'
+ * point into `h' and stay valid until the next refresh.  Returns 0 or
+ * -ENOENT.
+ */
+int sc_hosts_by_name(struct sc_hosts *h, const char *name, int family,
+		     bool multi, struct sc_hosts_result *ret);
+/* By address (gethostbyaddr_r). */
+int sc_hosts_by_addr(struct sc_hosts *h, int family, const void *addr,
+		     struct sc_hosts_result *ret);
+
+#endif /* SC_H */
