@@ -13,6 +13,8 @@
  *     else's process.  Faults are reported through sc_log().
  *
  * Module map (one concern per file):
+ *   sc_core.c     one core per process; one question: hosts, cache, upstream
+ *   sc_addr.c     address lookups (gethostbyname*, getaddrinfo, NSS)
  *   sc_log.c      logging, once per failure kind
  *   sc_util.c     clocks, checksums, small helpers
  *   sc_conf.c     /etc/sipcache.conf, nsswitch.conf `hosts:' order
@@ -21,6 +23,7 @@
  *   sc_cache.c    the shared TDB cache file
  *   sc_stats.c    shared lock-free counters beside the cache file
  *   sc_hosts.c    the hosts file, with nss_files semantics
+ *   sc_trust.c    may a shared file be trusted (owner, mode)
  */
 #ifndef SC_H
 #define SC_H
@@ -69,7 +72,8 @@ enum sc_fault {
 void sc_log_setup(enum sc_log_target target, int level);
 void sc_log(int level, const char *func, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-void sc_logv(int level, const char *func, const char *fmt, va_list ap);
+void sc_logv(int level, const char *func, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 /* Log only the first occurrence of `fault' in this process. */
 void sc_log_fault(enum sc_fault fault, int level, const char *func,
 		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -95,6 +99,17 @@ int64_t sc_now_mono_ms(void);
 /* 64-bit checksum of a byte range (not cryptographic: detects torn and
  * corrupt records, nothing more). */
 uint64_t sc_checksum(const void *p, size_t len, uint64_t seed);
+
+/* ------------------------------------------------------------------ */
+/* sc_trust.c                                                          */
+/* ------------------------------------------------------------------ */
+
+struct stat;
+/* 0 when a file (or directory) so described may be shared with us,
+ * -EPERM otherwise; `group' is the trusted group or (gid_t)-1. */
+int sc_trust_stat(const struct stat *st, bool dir, gid_t group);
+/* The same for the directory holding `path' (absolute), by lstat. */
+int sc_trust_parent_dir(const char *path, gid_t group);
 
 /* ------------------------------------------------------------------ */
 /* sc_conf.c                                                           */
@@ -160,6 +175,8 @@ void sc_conf_defaults(struct sc_conf *c);
  * Parse `path' over the values already in `c'.  Returns 0, -ENOENT when the
  * file does not exist (c unchanged), -EINVAL for a bad line with `err'
  * holding "PATH:LINE: KEY: reason", or another -errno when unreadable.
+ * After any error `c' is exactly as it was (nothing of the file applied)
+ * and `err' holds a message ("PATH: reason" for the file as a whole).
  */
 int sc_conf_load(struct sc_conf *c, const char *path, char *err, size_t errlen);
 /* Same, from memory (`path' only names the source in messages). */
@@ -174,6 +191,9 @@ bool sc_conf_disabled_by_env(void);
  * any case), or NULL. */
 const struct sc_name_policy *sc_conf_policy_for(const struct sc_conf *c,
 						 const unsigned char *name);
+/* Name of the i-th key the parser accepts, NULL past the last (tests keep
+ * the shipped sipcache.conf in step with it; sipcachectl may list them). */
+const char *sc_conf_key(unsigned i);
 
 /* What the `hosts:' line of nsswitch.conf says. */
 struct sc_nsswitch {
@@ -183,6 +203,9 @@ struct sc_nsswitch {
 	int pos_sipcache;
 	bool other_sources; /* anything else (myhostname, mdns, ldap...) */
 };
+/* Read as glibc 2.36 reads it (last hosts line wins, ...).  -EINVAL when
+ * glibc would reject the file (then *ret: found, no source); when the
+ * file is unreadable, -errno and *ret: not found (glibc's "files dns"). */
 int sc_nsswitch_load(struct sc_nsswitch *ret, const char *path);
 int sc_nsswitch_parse(struct sc_nsswitch *ret, const char *buf, size_t len);
 /* Effective hosts/DNS order: the configured one unless AUTO. */
@@ -197,6 +220,7 @@ enum sc_hosts_order sc_hosts_order_resolve(enum sc_hosts_order configured,
 #define SC_DNS_MAXNAME 255 /* wire length, root label included */
 #define SC_DNS_MAXMSG 65535
 #define SC_DNS_MAXRR 512   /* more records: parsed as -E2BIG, not cached */
+#define SC_DNS_MAXTEXT 1004 /* longest presentation name, NUL included */
 
 /* Types and classes we look at (values of RFC 1035 and successors). */
 enum {
@@ -280,12 +304,13 @@ int sc_dns_parse(const unsigned char *buf, size_t len, struct sc_msg *ret);
 int sc_dns_name_expand(const unsigned char *buf, size_t len, size_t off,
 		       unsigned char *out, size_t *ret_next);
 /* Presentation ("sip.example.com" or with a trailing dot, RFC 1035
- * escapes allowed) to uncompressed wire.  Returns wire length, -EINVAL. */
+ * escapes allowed; "" and "." are the root) to uncompressed wire.  Returns
+ * wire length, -EINVAL, or -ENOSPC when it does not fit `outlen'. */
 int sc_dns_name_from_text(const char *text, unsigned char *out, size_t outlen);
 /* Wire to presentation, no trailing dot (root is "."), escapes as
  * ns_name_ntop.  Returns the string length or -ENOSPC/-EINVAL. */
 int sc_dns_name_to_text(const unsigned char *wire, char *out, size_t outlen);
-/* Wire length of an uncompressed, valid name. */
+/* Wire length of an uncompressed, valid name (0 when not valid). */
 size_t sc_dns_name_len(const unsigned char *wire);
 /* ASCII lower-casing of an uncompressed wire name, in place. */
 void sc_dns_name_lower(unsigned char *wire);
@@ -296,7 +321,7 @@ bool sc_dns_name_is_subdomain(const unsigned char *name,
 			      const unsigned char *suffix);
 
 /* A query with one question; flags e.g. SC_DNS_RD.  Returns its length or
- * -EMSGSIZE. */
+ * -EMSGSIZE (-EINVAL: qname is not a valid uncompressed name). */
 int sc_dns_build_query(unsigned char *buf, size_t buflen, uint16_t id,
 		       uint16_t flags, const unsigned char *qname,
 		       uint16_t qtype, uint16_t qclass);
@@ -304,7 +329,7 @@ int sc_dns_build_query(unsigned char *buf, size_t buflen, uint16_t id,
 /* An answer: header (QR, RD, RA, rcode from `flags'), the question, and
  * `n' records of type qtype/qclass owned by the question name (compressed
  * to it), each with the given TTL and RDATA.  Used for hosts-file answers
- * to res_query.  Returns its length or -EMSGSIZE. */
+ * to res_query.  Returns its length or -EMSGSIZE (-EINVAL: bad qname). */
 struct sc_rdata {
 	const void *data;
 	uint16_t len;
@@ -325,10 +350,13 @@ int sc_dns_ttl_offsets(const struct sc_msg *m, uint16_t *ret_off, unsigned max);
  *   - the question name, in the caller's spelling (same wire length: the
  *     cache key is the lower-cased name), so names compressed against it
  *     read as the caller wrote them,
- *   - every TTL at `ttl_off[]' to min(stored TTL, ttl_cap).
+ *   - every TTL at `ttl_off[]' to min(stored TTL, ttl_cap) (a stored TTL
+ *     with the top bit set counts as 0, RFC 2181 8).
  * Copies min(len, outlen) bytes; patches that fall beyond the copy are
- * skipped.  Returns the number of bytes written.  Never fails: the stored
- * message was validated when it was stored.
+ * skipped (the copied bytes are always a prefix of the full rewrite).  The
+ * question is patched only when `qname' is the stored name up to case.
+ * `out' may be `stored' (in place).  Returns the number of bytes written.
+ * Never fails: the stored message was validated when it was stored.
  */
 struct sc_rewrite {
 	uint16_t id;
@@ -427,7 +455,8 @@ struct sc_stats_snapshot {
 };
 
 /* Map (creating when allowed) the stats file `path'. */
-int sc_stats_open(struct sc_stats **ret, const char *path, bool create);
+int sc_stats_open(struct sc_stats **ret, const char *path, bool create,
+		  gid_t group);
 void sc_stats_close(struct sc_stats *s);
 /* Lock-free, no syscall: an atomic add in a per-process shard. */
 void sc_stats_inc(struct sc_stats *s, enum sc_stat what);
@@ -440,6 +469,12 @@ void sc_stats_reset(struct sc_stats *s);
 bool sc_stats_sweep_begin(struct sc_stats *s, int64_t now);
 void sc_stats_sweep_end(struct sc_stats *s);
 enum sc_stat_type sc_stats_type_index(uint16_t qtype);
+/* Change counters (see sc_cache.c, "first level"): the value for a key
+ * hash, read with acquire; bumped (release) after a write completes. */
+#define SC_STATS_GEN_BUCKETS 4096
+uint64_t sc_stats_gen(const struct sc_stats *s, uint32_t hash);
+void sc_stats_gen_bump(struct sc_stats *s, uint32_t hash);
+void sc_stats_epoch_bump(struct sc_stats *s);
 const char *sc_stats_name(enum sc_stat what);       /* "hits", ... */
 const char *sc_stats_type_name(enum sc_stat_type t); /* "A", ... */
 
@@ -471,12 +506,31 @@ struct sc_cache_opts {
 	const char *path;
 	uint32_t max_entries;
 	bool create;          /* create the file (and stats) when missing */
+	gid_t group;          /* trusted group, (gid_t)-1: none */
 	int open_timeout_ms;  /* bound on waiting for a lock; 0: default */
 };
 int sc_cache_open(struct sc_cache **ret, const struct sc_cache_opts *o);
 void sc_cache_close(struct sc_cache *c);
-/* After fork, in the child, before the next use. */
+/* The hash function the file is built with (tdb_open_ex's hash_fn):
+ * anything opening the file raw must pass it. */
+struct TDB_DATA;
+unsigned int sc_cache_tdb_hash(struct TDB_DATA *key);
+/* Reopen the file (new descriptor and map), e.g. after fork. */
 int sc_cache_reopen(struct sc_cache *c);
+/* pthread_atfork handlers: the child reopens lazily at its next call. */
+void sc_cache_fork_prepare(struct sc_cache *c);
+void sc_cache_fork_parent(struct sc_cache *c);
+void sc_cache_fork_child(struct sc_cache *c);
+/*
+ * At most once a second: is our descriptor still the file we opened, and
+ * is that file still at its path?  When the path now names another file
+ * (rebuilt, or removed), the handle follows it (reopens, creating it).
+ * 0: usable; -EBADF: our descriptor was closed or replaced under us, the
+ * handle is dead for good (its descriptor number belongs to somebody
+ * else now, so it is never closed or used again); other -errno: the
+ * reopen failed and the handle is dead.
+ */
+int sc_cache_revalidate(struct sc_cache *c, int64_t now_ms);
 struct sc_stats *sc_cache_stats(struct sc_cache *c);
 
 /* What a lookup found. */
@@ -509,7 +563,8 @@ int sc_cache_put(struct sc_cache *c, const struct sc_key *k,
 		 const struct sc_msg *m, uint32_t lifetime, uint16_t flags,
 		 int64_t now);
 int sc_cache_delete(struct sc_cache *c, const struct sc_key *k);
-/* Remove every entry (internal records too when `all'). */
+/* Remove every DNS entry (internal records such as marks stay).
+ * Returns the number removed. */
 int sc_cache_flush(struct sc_cache *c);
 /* Remove every entry of `qname' (wire), whatever its type and class. */
 int sc_cache_flush_name(struct sc_cache *c, const unsigned char *qname);
@@ -530,9 +585,12 @@ int sc_cache_traverse(struct sc_cache *c,
 		      int (*fn)(const struct sc_entry_view *e, void *priv),
 		      void *priv);
 
-/* Evict down to the bound: expired first, then nearest expiry.
+/* Evict down to `target' entries: expired first (longest expired first),
+ * then nearest expiry; sets the entries/bytes gauges to the exact count.
  * Returns the number of entries removed. */
 int sc_cache_evict(struct sc_cache *c, int64_t now, uint32_t target);
+/* Recount entries and bytes into the gauges, removing nothing. */
+int sc_cache_recount(struct sc_cache *c);
 
 /* Verify every record; with `repair', drop bad ones (or rebuild the
  * file when tdb itself is damaged).  Returns the number of bad records. */
@@ -550,14 +608,22 @@ int sc_cache_get_internal(struct sc_cache *c, const void *key, size_t klen,
 
 /*
  * The hosts file, parsed once into an index, re-read when it changes
- * (checked at most once a second).  Lookups follow glibc's nss_files:
- * first matching line wins for gethostbyname*, names and aliases compared
- * case-insensitively, IPv4 and IPv6 lines, `#' comments, CRLF, long lines.
+ * (checked at most once a second).  Lookups give glibc 2.36 nss_files'
+ * answers for the same file: first matching line wins for gethostbyname*,
+ * names and aliases compared case-insensitively (ASCII), IPv4 and IPv6
+ * lines, `#' comments, CRLF, long lines, malformed lines skipped.
+ *
+ * Locking: lookups only read `h' (run them under the read side of a
+ * rwlock); sc_hosts_refresh() replaces the contents (write side).
+ * sc_hosts_refresh_due() is a plain read, so the write lock need only be
+ * taken when a check is due.  Result strings point into `h' and stay valid
+ * until the generation changes.
  */
 struct sc_hosts;
 
 #define SC_HOSTS_MAXADDR 64
 #define SC_HOSTS_MAXALIAS 64
+#define SC_HOSTS_MAXSIZE (32 << 20) /* bigger files are not loaded: -EFBIG */
 
 struct sc_hosts_result {
 	const char *name;               /* canonical (first name on the line) */
@@ -566,28 +632,252 @@ struct sc_hosts_result {
 	unsigned naddr;
 	struct sc_hosts_addr {
 		int family;             /* AF_INET or AF_INET6 */
-		unsigned char addr[16]; /* 4 or 16 bytes used */
+		unsigned char addr[16]; /* 4 or 16 bytes used, rest zero */
 	} addr[SC_HOSTS_MAXADDR];
 };
 
-int sc_hosts_open(struct sc_hosts **ret, const char *path);
-void sc_hosts_close(struct sc_hosts *h);
-/* Re-read if the file changed; checks at most once a second (`now' from
- * sc_now_mono_ms()).  Returns 0, or -errno if it cannot be read (the old
- * contents are kept). */
-int sc_hosts_refresh(struct sc_hosts *h, int64_t now_ms);
 /*
- * By name, for one family (AF_INET or AF_INET6), as nss_files'
- * gethostbyname2_r does; with `multi', every matching line's addresses
- * are merged as gethostbyname4_r (getaddrinfo) does, and `family' may be
- * AF_UNSPEC (both, in file order).  Strings in `ret'
- * point into `h' and stay valid until the next refresh.  Returns 0 or
- * -ENOENT.
+ * Open and read `path'.  Fails only for lack of memory (or an empty path):
+ * a missing file gives an empty handle (nss_files finds nothing either);
+ * a file that cannot be read or exceeds SC_HOSTS_MAXSIZE gives a handle
+ * whose lookups return that error until a refresh reads it.
+ */
+int sc_hosts_open(struct sc_hosts **ret, const char *path);
+/* The same from memory, never refreshed (tests, fuzzing).  -EFBIG. */
+int sc_hosts_parse_buf(struct sc_hosts **ret, const char *buf, size_t len);
+void sc_hosts_close(struct sc_hosts *h);
+/* Is a check of the file due at `now_ms'?  No syscall, no write. */
+bool sc_hosts_refresh_due(const struct sc_hosts *h, int64_t now_ms);
+/* Re-read if the file changed (device, inode, size, mtime, ctime); checks
+ * at most once a second (`now' from sc_now_mono_ms()).  Returns 0, or
+ * -errno if it cannot be read (the old contents are kept).  A deleted file
+ * empties the contents (returns 0), as nss_files would answer nothing. */
+int sc_hosts_refresh(struct sc_hosts *h, int64_t now_ms);
+/* Changes each time the contents are replaced (earlier results dangle). */
+uint64_t sc_hosts_generation(const struct sc_hosts *h);
+/*
+ * By name, as nss_files does for one family: AF_INET or AF_INET6 for
+ * gethostbyname{,2,3}_r (and getaddrinfo with that family), AF_UNSPEC for
+ * gethostbyname4_r (getaddrinfo AF_UNSPEC: each line's own family, in file
+ * order, no v4-mapping).  `multi' is host.conf's `multi on' (Debian's
+ * default; RESOLV_MULTI overrides it): off, the first matching line is the
+ * answer; on, every matching line's address is appended and, for AF_INET
+ * and AF_INET6, its aliases and differing name too (gethostbyname3_multi).
+ * For AF_INET, `::1' and `::ffff:a.b.c.d' lines answer as IPv4; for
+ * AF_INET6, IPv4 lines do not exist.  No trailing-dot or search-list
+ * handling: the name is compared as given.  Returns 0, -ENOENT, -E2BIG
+ * when the answer exceeds SC_HOSTS_MAXADDR or (except for AF_UNSPEC,
+ * whose aliases are informative and truncated) SC_HOSTS_MAXALIAS,
+ * -EAFNOSUPPORT, or the error that kept the file from being loaded at all.
+ * On any error but -ENOENT the caller should let libc answer.
  */
 int sc_hosts_by_name(struct sc_hosts *h, const char *name, int family,
 		     bool multi, struct sc_hosts_result *ret);
-/* By address (gethostbyaddr_r). */
+/*
+ * By address (gethostbyaddr_r): the first line whose address, read for
+ * `family', equals `addr' (4 or 16 bytes).  As in nss_files an AF_INET
+ * query also finds `::ffff:a.b.c.d' and (as 127.0.0.1) `::1' lines, an
+ * AF_INET6 query never finds IPv4 lines.  libc itself answers the IPv6
+ * unspecified address `::' with not-found before asking any module.
+ * Returns as sc_hosts_by_name().
+ */
 int sc_hosts_by_addr(struct sc_hosts *h, int family, const void *addr,
 		     struct sc_hosts_result *ret);
+
+/* ------------------------------------------------------------------ */
+/* sc_core.c                                                           */
+/* ------------------------------------------------------------------ */
+
+struct __res_state;
+
+/*
+ * The libresolv functions a miss calls.  Front ends fill this: the preload
+ * with the next definitions after itself (dlsym RTLD_NEXT), never its own
+ * (that would recurse); the NSS module and sipcachectl with libc's.
+ */
+struct sc_real {
+	int (*res_nquery)(struct __res_state *statp, const char *dname, int class,
+			  int type, unsigned char *answer, int anslen);
+	int (*res_query)(const char *dname, int class, int type,
+			 unsigned char *answer, int anslen);
+};
+
+struct sc_core;
+
+/*
+ * The process's core, set up on first use from `real' (copied once; later
+ * callers may pass NULL).  NULL means "pass through": disabled by
+ * SIPCACHE_DISABLE, a bad configuration, or a cache file that is missing,
+ * untrusted or not writable (one log line says which).
+ */
+struct sc_core *sc_core_get(const struct sc_real *real);
+const struct sc_conf *sc_core_conf(const struct sc_core *core);
+enum sc_hosts_order sc_core_hosts_order(const struct sc_core *core);
+const struct sc_nsswitch *sc_core_nsswitch(const struct sc_core *core);
+bool sc_core_hosts_multi(const struct sc_core *core);
+struct sc_stats *sc_core_stats(struct sc_core *core);
+struct sc_cache *sc_core_cache(struct sc_core *core);
+
+/* Recursion guard, per thread, shared by every front end in the process:
+ * false when this thread is already inside sipcache (pass through then). */
+bool sc_core_enter(void);
+void sc_core_leave(void);
+
+/*
+ * One question with res_nquery() semantics: `statp' is the caller's state
+ * (res_n* functions) or NULL for the thread's _res (res_query and
+ * friends).  Returns the answer length (which may exceed anslen, the way
+ * libresolv reports an answer truncated to the buffer) or -1, with
+ * *ret_herrno set as libresolv sets h_errno (0 on success); the answer
+ * buffer holds the response for negative answers, as with libresolv.
+ */
+struct sc_query {
+	const char *name;
+	int class, type;
+	unsigned char *answer;
+	int anslen;
+	struct __res_state *statp;
+};
+int sc_core_query(struct sc_core *core, const struct sc_query *q, int *ret_herrno);
+/* res_nquerydomain(): name + "." + domain, or the name as given when
+ * domain is NULL. */
+int sc_core_querydomain(struct sc_core *core, const struct sc_query *q,
+			const char *domain, int *ret_herrno);
+/* res_nsearch(): glibc's search-list, ndots and HOSTALIASES rules;
+ * `search = no' in the configuration turns the search list off.
+ * *ret_herrno is h_errno as libresolv leaves it, on success too:
+ * res_nsearch() sets HOST_NOT_FOUND first and never clears it, so a
+ * success reports HOST_NOT_FOUND or the error of the last candidate that
+ * failed (test the return value, not *ret_herrno, for success).
+ * All three leave errno as libresolv does: 0 when a response was had
+ * (hit, hosts file, upstream answer), the error of a failed exchange. */
+int sc_core_search(struct sc_core *core, const struct sc_query *q, int *ret_herrno);
+
+/*
+ * The hosts file, under the core's lock, re-read when due: `fn' sees the
+ * result (valid only during the call) and its return value is returned.
+ * -ENOENT when the name (address) is not there or the hosts file is not
+ * used (hosts_order = never).
+ */
+int sc_core_hosts_lookup(struct sc_core *core, const char *name, int family, bool multi,
+			 int (*fn)(const struct sc_hosts_result *res, void *priv), void *priv);
+int sc_core_hosts_addr(struct sc_core *core, int family, const void *addr,
+		       int (*fn)(const struct sc_hosts_result *res, void *priv), void *priv);
+
+/* ------------------------------------------------------------------ */
+/* sc_addr.c: address lookups for gethostbyname*, getaddrinfo and NSS   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Both front ends call these with the recursion guard held
+ * (sc_core_enter, or ops->enter) and errno saved: they may change errno,
+ * and they never print.  See the top of sc_addr.c for the rules
+ * (glibc 2.36 nss_files + nss_dns, answer for answer).
+ */
+
+#define SC_ADDR_MAX 128                   /* addresses in one result */
+#define SC_ADDR_MAXALIAS SC_HOSTS_MAXALIAS /* aliases (CNAME owners, hosts) */
+#define SC_ADDR_POOL 8192                 /* bytes of names in one result */
+
+struct sc_addr_result {
+	const char *name;        /* canonical name (h_name; 4_r's first tuple) */
+	unsigned naliases;       /* h_aliases; always 0 for AF_UNSPEC */
+	const char *aliases[SC_ADDR_MAXALIAS];
+	unsigned naddr;
+	struct sc_hosts_addr addr[SC_ADDR_MAX];  /* in the order glibc gives */
+	/*
+	 * What nss_dns reports through gethostbyname3_r/4_r's and
+	 * gethostbyaddr2_r's ttlp: when has_ttl, lower *ttlp to ttl (the
+	 * smallest CNAME/address TTL of the answer, already lowered to the
+	 * cache's remaining lifetime on a hit; 0 for an answer without a
+	 * usable address, nss_dns's "do not cache").  Answers from the
+	 * hosts file have none (nss_files leaves *ttlp alone).
+	 */
+	int32_t ttl;
+	bool has_ttl;
+	bool from_hosts;
+	size_t pool_used;
+	char pool[SC_ADDR_POOL]; /* the strings above live here */
+};
+
+/* Which sources sc_addr_by_name() consults: the NSS module leaves out the
+ * hosts file when `files' precedes `sipcache' (glibc read it already). */
+#define SC_ADDR_FILES  0x1u
+#define SC_ADDR_DNS    0x2u
+
+/*
+ * Addresses of `name' for `family' (AF_INET or AF_INET6 as
+ * gethostbyname3_r gives them, with aliases; AF_UNSPEC as
+ * gethostbyname4_r, A then AAAA, no aliases), through the hosts file in
+ * the configured order (the name as given) and the cache (A and AAAA, the
+ * search list as nss_dns applies it: an AF_UNSPEC pair is searched as one
+ * question), with the configuration's `family' policy (ipv4/ipv6: the
+ * other family is "no data" without a query; prefer-ipv6: AAAA first).
+ *
+ * Returns, with *ret_herrno always set, and the NSS status it stands for:
+ *   0             found                       SUCCESS      NETDB_SUCCESS
+ *   -ENOENT       NXDOMAIN, no data, SERVFAIL  NOTFOUND     HOST_NOT_FOUND,
+ *                 or REFUSED... (h_errno says)              NO_DATA, TRY_AGAIN,
+ *                                                           NO_RECOVERY
+ *   -EAGAIN       no server configured, or     TRYAGAIN     TRY_AGAIN (errno
+ *                 (one family) an answer with               EAGAIN) or
+ *                 no usable address                         NO_RECOVERY (ENOENT)
+ *   -ETIMEDOUT,   no server answered           UNAVAIL      TRY_AGAIN (EAGAIN)
+ *   -ECONNREFUSED
+ *   -EMFILE, -ENFILE                           UNAVAIL      NETDB_INTERNAL
+ *   -EAFNOSUPPORT family not AF_INET/INET6/UNSPEC, UNAVAIL  NO_DATA
+ *   anything else (-ENOMEM, -E2BIG: more than a result holds, -EBADMSG:
+ *                 an answer our parser refuses, a hosts-file error):
+ *                 let libc answer instead (NSS: UNAVAIL, so `dns' does).
+ * On failure ret->name, aliases and addresses are empty; ttl/has_ttl
+ * still say what nss_dns would have done to *ttlp.
+ */
+int sc_addr_by_name(struct sc_core *core, const char *name, int family, unsigned sources,
+		    struct sc_addr_result *ret, int *ret_herrno);
+/*
+ * PTR lookups (gethostbyaddr2_r): `addr' holds 4 (AF_INET) or 16
+ * (AF_INET6) bytes.  Hosts file in the configured order (its line's name
+ * and aliases), then the cache: ADDR.in-addr.arpa or the ip6.arpa nibble
+ * name (res_query, no search list), CNAMEs followed (RFC 2317).  As in
+ * nss_dns, an IPv4-mapped or -compatible IPv6 address is asked, and
+ * answered (ret->addr[0].family), as IPv4.  Returns as sc_addr_by_name,
+ * except that a timeout is -ENOENT (nss_dns: NOTFOUND) and a PTR target
+ * that is not a host name is -EBADMSG (nss_dns: UNAVAIL).
+ */
+int sc_addr_by_addr(struct sc_core *core, int family, const void *addr, unsigned sources,
+		    struct sc_addr_result *ret, int *ret_herrno);
+/* The sources an NSS module should pass: SC_ADDR_FILES unless `files'
+ * precedes `sipcache' in nsswitch.conf's hosts line. */
+unsigned sc_addr_nss_sources(const struct sc_core *core);
+
+/*
+ * One core per process.  The preload exports its table under this name
+ * (preload.map); the NSS module looks for it with dlsym(RTLD_DEFAULT) and
+ * uses it when present, its own copy of the core otherwise, so a process
+ * with both opens the cache file once and counts each lookup once.
+ *
+ * For the preload: the table is defined in sc_addr.c (default
+ * visibility); list `sipcache_core_ops_v1;' in preload.map's global
+ * section.  sc_addr.o comes from the static archive, so it is linked in
+ * only when the preload references something of it (sc_addr_by_name
+ * does).  The NSS module calls, per lookup: enter() (false: a nested
+ * lookup from inside sipcache, it answers UNAVAIL), get(real), then
+ * nss_sources() and addr_by_*, then leave().  Fields are only ever
+ * appended; a user checks `size' before using a field.
+ */
+#define SC_CORE_OPS_SYMBOL "sipcache_core_ops_v1"
+struct sc_core_ops {
+	size_t size;   /* sizeof(struct sc_core_ops) of the exporter */
+	struct sc_core *(*get)(const struct sc_real *real);
+	bool (*enter)(void);
+	void (*leave)(void);
+	int (*addr_by_name)(struct sc_core *core, const char *name, int family,
+			    unsigned sources, struct sc_addr_result *ret, int *ret_herrno);
+	int (*addr_by_addr)(struct sc_core *core, int family, const void *addr,
+			    unsigned sources, struct sc_addr_result *ret, int *ret_herrno);
+	unsigned (*nss_sources)(const struct sc_core *core);
+};
+/* This copy's table (default visibility; only the preload's map exports it). */
+extern const struct sc_core_ops sipcache_core_ops_v1;
 
 #endif /* SC_H */
