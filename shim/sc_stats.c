@@ -1,0 +1,357 @@
+/*
+ * sc_stats.c - shared counters that cost no lock and no syscall.
+ *
+ * The counters (hits, misses, ...) of every process using the cache live
+ * in a small file beside it (CACHE_FILE.stats), mapped MAP_SHARED.  They
+ * are written as they change, not at exit: SIP servers' workers leave with
+ * _exit() and their destructors never run.
+ *
+ * A hit increments one counter with one relaxed atomic add.  To keep the
+ * processes of a host from bouncing one cache line between cores on every
+ * hit, the counters are split in SHARDS cache-line-aligned copies; each
+ * thread picks a shard once (from its pid and the address of its TLS) and
+ * readers add the shards up.  Counters only grow; a reset zeroes them.
+ *
+ * Two gauges (entries, bytes) are adjusted by stores and deletes and set
+ * exactly by each eviction sweep, which also corrects any drift from races
+ * between processes.  The file also holds the sweep lease, so that one
+ * process at a time sweeps the cache.
+ *
+ * It also carries the change counters that let each thread keep a private
+ * copy of the entries it serves (see sc_cache.c, "first level"): a writer
+ * bumps the counter of the key's bucket after its store or delete is
+ * complete; a reader that finds the counter as it was when it copied the
+ * entry knows the entry has not changed since.  The file carries no
+ * answers: damage to it can skew numbers, or at worst make a process
+ * serve its private copy of an entry that was deleted.  It is
+ * still checked like the cache (owner, mode) by sc_cache_open().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sc.h"
+
+#define STATS_MAGIC 0x53435332u /* "SCS2" */
+#define STATS_SHARDS 16
+#define STATS_SWEEP_LEASE 30    /* seconds a crashed sweeper blocks others */
+
+struct stats_shard {
+	uint64_t c[SC_STAT__MAX];
+	uint64_t type_hits[SC_STYPE__MAX];
+	uint64_t type_misses[SC_STYPE__MAX];
+} __attribute__((aligned(64)));
+
+struct stats_file {
+	uint32_t magic;
+	uint32_t size;
+	int64_t entries;
+	int64_t bytes;
+	int64_t sweep_until;        /* lease: nobody else sweeps before this */
+	unsigned char pad[32];
+	struct stats_shard shard[STATS_SHARDS];
+	/* Change counters for the per-thread first level (sc_cache.c):
+	 * bumped after every write, per bucket of key hashes, and all at
+	 * once through the epoch. */
+	uint32_t epoch __attribute__((aligned(64)));
+	uint32_t gen[SC_STATS_GEN_BUCKETS];
+};
+
+struct sc_stats {
+	struct stats_file *f;
+};
+
+static __thread int shard_index = -1;
+
+static struct stats_shard *my_shard(struct sc_stats *s)
+{
+	if (shard_index < 0) {
+		uintptr_t h = (uintptr_t)&shard_index ^ ((uintptr_t)getpid() * 2654435761u);
+
+		shard_index = (int)((h >> 12 ^ h >> 6) % STATS_SHARDS);
+	}
+	return &s->f->shard[shard_index];
+}
+
+int sc_stats_open(struct sc_stats **ret, const char *path, bool create,
+		  gid_t group)
+{
+	struct sc_stats *s = NULL;
+	struct stat st;
+	void *map;
+	int fd, r;
+
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0664);
+	if (fd < 0) {
+		return -errno;
+	}
+	if (fstat(fd, &st) != 0) {
+		r = -errno;
+		goto fail;
+	}
+	r = sc_trust_stat(&st, false, group);
+	if (r < 0) {
+		goto fail;
+	}
+	if ((size_t)st.st_size < sizeof(struct stats_file)) {
+		/* New (or from an older layout): a zero-filled file is a
+		 * valid set of zero counters once the magic is set. */
+		if (!create) {
+			r = -ENOENT;
+			goto fail;
+		}
+		if (ftruncate(fd, sizeof(struct stats_file)) != 0) {
+			r = -errno;
+			goto fail;
+		}
+	}
+	map = mmap(NULL, sizeof(struct stats_file), PROT_READ | PROT_WRITE,
+		   MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		r = -errno;
+		goto fail;
+	}
+	close(fd);
+	fd = -1;
+
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		munmap(map, sizeof(struct stats_file));
+		return -ENOMEM;
+	}
+	s->f = map;
+	{
+		uint32_t zero = 0;
+
+		/* First user stamps the layout; others check it.  A file
+		 * of another layout (an older sipcache) only holds numbers:
+		 * whoever may create the file starts it afresh. */
+		if (!__atomic_compare_exchange_n(&s->f->magic, &zero, STATS_MAGIC, false,
+						 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) &&
+		    zero != STATS_MAGIC) {
+			if (!create) {
+				sc_stats_close(s);
+				return -EBADMSG;
+			}
+			memset(s->f, 0, sizeof(*s->f));
+			__atomic_store_n(&s->f->magic, STATS_MAGIC, __ATOMIC_RELEASE);
+		}
+		__atomic_store_n(&s->f->size, (uint32_t)sizeof(struct stats_file),
+				 __ATOMIC_RELAXED);
+	}
+	*ret = s;
+	return 0;
+
+fail:
+	close(fd);
+	return r;
+}
+
+void sc_stats_close(struct sc_stats *s)
+{
+	if (s == NULL) {
+		return;
+	}
+	munmap(s->f, sizeof(struct stats_file));
+	free(s);
+}
+
+void sc_stats_inc(struct sc_stats *s, enum sc_stat what)
+{
+	if (s == NULL) {
+		return;
+	}
+	__atomic_fetch_add(&my_shard(s)->c[what], 1, __ATOMIC_RELAXED);
+}
+
+enum sc_stat_type sc_stats_type_index(uint16_t qtype)
+{
+	switch (qtype) {
+	case SC_T_A:
+		return SC_STYPE_A;
+	case SC_T_AAAA:
+		return SC_STYPE_AAAA;
+	case SC_T_SRV:
+		return SC_STYPE_SRV;
+	case SC_T_NAPTR:
+		return SC_STYPE_NAPTR;
+	case SC_T_CNAME:
+		return SC_STYPE_CNAME;
+	case SC_T_PTR:
+		return SC_STYPE_PTR;
+	case SC_T_TXT:
+		return SC_STYPE_TXT;
+	default:
+		return SC_STYPE_OTHER;
+	}
+}
+
+void sc_stats_inc_type(struct sc_stats *s, uint16_t qtype, bool hit)
+{
+	struct stats_shard *sh;
+
+	if (s == NULL) {
+		return;
+	}
+	sh = my_shard(s);
+	if (hit) {
+		__atomic_fetch_add(&sh->type_hits[sc_stats_type_index(qtype)], 1, __ATOMIC_RELAXED);
+	} else {
+		__atomic_fetch_add(&sh->type_misses[sc_stats_type_index(qtype)], 1, __ATOMIC_RELAXED);
+	}
+}
+
+void sc_stats_add_gauge(struct sc_stats *s, int64_t entries, int64_t bytes)
+{
+	if (s == NULL) {
+		return;
+	}
+	__atomic_fetch_add(&s->f->entries, entries, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&s->f->bytes, bytes, __ATOMIC_RELAXED);
+}
+
+void sc_stats_set_gauge(struct sc_stats *s, int64_t entries, int64_t bytes)
+{
+	if (s == NULL) {
+		return;
+	}
+	__atomic_store_n(&s->f->entries, entries, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->f->bytes, bytes, __ATOMIC_RELAXED);
+}
+
+void sc_stats_read(const struct sc_stats *s, struct sc_stats_snapshot *ret)
+{
+	unsigned i, j;
+
+	memset(ret, 0, sizeof(*ret));
+	if (s == NULL) {
+		return;
+	}
+	for (i = 0; i < STATS_SHARDS; i++) {
+		const struct stats_shard *sh = &s->f->shard[i];
+
+		for (j = 0; j < SC_STAT__MAX; j++) {
+			ret->c[j] += __atomic_load_n(&sh->c[j], __ATOMIC_RELAXED);
+		}
+		for (j = 0; j < SC_STYPE__MAX; j++) {
+			ret->type_hits[j] += __atomic_load_n(&sh->type_hits[j], __ATOMIC_RELAXED);
+			ret->type_misses[j] += __atomic_load_n(&sh->type_misses[j], __ATOMIC_RELAXED);
+		}
+	}
+	ret->entries = __atomic_load_n(&s->f->entries, __ATOMIC_RELAXED);
+	ret->bytes = __atomic_load_n(&s->f->bytes, __ATOMIC_RELAXED);
+	/* Gauges are adjusted without a lock and may drift below zero in a
+	 * race with a sweep; never show that. */
+	if (ret->entries < 0) {
+		ret->entries = 0;
+	}
+	if (ret->bytes < 0) {
+		ret->bytes = 0;
+	}
+}
+
+void sc_stats_reset(struct sc_stats *s)
+{
+	unsigned i, j;
+
+	if (s == NULL) {
+		return;
+	}
+	for (i = 0; i < STATS_SHARDS; i++) {
+		struct stats_shard *sh = &s->f->shard[i];
+
+		for (j = 0; j < SC_STAT__MAX; j++) {
+			__atomic_store_n(&sh->c[j], 0, __ATOMIC_RELAXED);
+		}
+		for (j = 0; j < SC_STYPE__MAX; j++) {
+			__atomic_store_n(&sh->type_hits[j], 0, __ATOMIC_RELAXED);
+			__atomic_store_n(&sh->type_misses[j], 0, __ATOMIC_RELAXED);
+		}
+	}
+}
+
+bool sc_stats_sweep_begin(struct sc_stats *s, int64_t now)
+{
+	int64_t until;
+
+	if (s == NULL) {
+		return true;
+	}
+	until = __atomic_load_n(&s->f->sweep_until, __ATOMIC_ACQUIRE);
+	if (until > now && until <= now + STATS_SWEEP_LEASE) {
+		return false;   /* somebody is sweeping (or did, just now) */
+	}
+	/* A lease in the far future comes from a stepped clock: take it. */
+	return __atomic_compare_exchange_n(&s->f->sweep_until, &until,
+					   now + STATS_SWEEP_LEASE, false,
+					   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+void sc_stats_sweep_end(struct sc_stats *s)
+{
+	if (s == NULL) {
+		return;
+	}
+	__atomic_store_n(&s->f->sweep_until, 0, __ATOMIC_RELEASE);
+}
+
+const char *sc_stats_name(enum sc_stat what)
+{
+	static const char *const names[SC_STAT__MAX] = {
+		[SC_STAT_HITS] = "hits",
+		[SC_STAT_MISSES] = "misses",
+		[SC_STAT_NEGATIVE_HITS] = "negative_hits",
+		[SC_STAT_STALE_SERVED] = "stale_served",
+		[SC_STAT_UPSTREAM_ERRORS] = "upstream_errors",
+		[SC_STAT_EVICTIONS] = "evictions",
+		[SC_STAT_STORES] = "stores",
+		[SC_STAT_HOSTS_HITS] = "hosts_hits",
+		[SC_STAT_CORRUPT] = "corrupt",
+	};
+
+	return (unsigned)what < SC_STAT__MAX ? names[what] : "?";
+}
+
+const char *sc_stats_type_name(enum sc_stat_type t)
+{
+	static const char *const names[SC_STYPE__MAX] = {
+		[SC_STYPE_A] = "A",
+		[SC_STYPE_AAAA] = "AAAA",
+		[SC_STYPE_SRV] = "SRV",
+		[SC_STYPE_NAPTR] = "NAPTR",
+		[SC_STYPE_CNAME] = "CNAME",
+		[SC_STYPE_PTR] = "PTR",
+		[SC_STYPE_TXT] = "TXT",
+		[SC_STYPE_OTHER] = "other",
+	};
+
+	return (unsigned)t < SC_STYPE__MAX ? names[t] : "?";
+}
+
+uint64_t sc_stats_gen(const struct sc_stats *s, uint32_t hash)
+{
+	uint32_t epoch = __atomic_load_n(&s->f->epoch, __ATOMIC_ACQUIRE);
+	uint32_t gen = __atomic_load_n(&s->f->gen[hash % SC_STATS_GEN_BUCKETS], __ATOMIC_ACQUIRE);
+
+	return (uint64_t)epoch << 32 | gen;
+}
+
+void sc_stats_gen_bump(struct sc_stats *s, uint32_t hash)
+{
+	if (s == NULL) {
+		return;
+	}
+	__atomic_fetch_add(&s->f->gen[hash % SC_STATS_GEN_BUCKETS], 1, __ATOMIC_RELEASE);
+}
+
+void sc_stats_epoch_bump(struct sc_stats *s)
+{
+	if (s == NULL) {
+		return;
+	}
+	__atomic_fetch_add(&s->f->epoch, 1, __ATOMIC_RELEASE);
+}
