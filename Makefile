@@ -88,7 +88,7 @@ install: all
 	$(if $(PRELOAD_SO),install -m 0644 $(PRELOAD_SO) $(DESTDIR)$(LIBDIR)/libsipcache-preload.so)
 	$(if $(CTL_BIN),install -m 0755 $(CTL_BIN) $(DESTDIR)$(SBINDIR)/sipcachectl)
 	install -D -m 0644 sipcache.conf $(DESTDIR)$(SYSCONFDIR)/sipcache.conf
-	for page in $(wildcard man/*.[1-8]); do \
+	for page in $(wildcard ctl/*.[1-8] docs/*.[1-8]); do \
 		sect=$${page##*.}; \
 		install -D -m 0644 $$page $(DESTDIR)$(MANDIR)/man$$sect/$${page##*/} || exit 1; \
 	done
@@ -111,4 +111,4 @@ clean:
 .PHONY: all install dist clean
 .DELETE_ON_ERROR:
 
--include $(wildcard $(foreach d,shim nss preload ctl tests tests/helpers tests/fuzz,$(O)/$(d)/*.d))
+-include $(wildcard $(foreach d,shim nss preload ctl tests tests/helpers tests/fuzz tests/progs,$(O)/$(d)/*.d))

@@ -4,6 +4,7 @@
 #   make check-unit        Check unit tests in this build (O=, SAN=)
 #   make check-build       warning-free builds with gcc and clang
 #   make check-fuzz-replay every fuzz target over its seed corpus
+#   make check-integration tests against a real DNS server (root)
 #   make fuzz              each fuzz target for FUZZ_SECONDS (default 60)
 
 UNIT_SRC = $(sort $(wildcard tests/check_*.c))
@@ -44,6 +45,26 @@ check-build:
 	$(MAKE) O=build/gcc CC=gcc WERROR=1 all unit-bins
 	$(MAKE) O=build/clang CC=clang WERROR=1 all unit-bins
 
+# --- programs the integration tests run (plain libc clients) ---------------
+
+PROG_SRC = $(sort $(wildcard tests/progs/*.c))
+PROG_BINS = $(PROG_SRC:tests/progs/%.c=$(O)/tests/progs/%)
+
+$(O)/tests/progs/%: tests/progs/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -MMD -MP $(LDFLAGS_ALL) -o $@ $< \
+		-lresolv -lpthread
+
+progs: $(PROG_BINS)
+
+# `make install DESTDIR=...' against the Contract's layout.
+check-install: all
+	O=$(O) CC=$(CC) tests/check-install
+
+# Real DNS server, namespaces, the front ends from this build: as root.
+check-integration: all progs
+	O=$(O) tests/run-integration
+
 # --- fuzzing: clang, libFuzzer, ASan+UBSan ----------------------------------
 
 $(O)/tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(SHIM_LIB) shim/sc.h
@@ -75,6 +96,8 @@ check: deps
 	$(MAKE) check-unit
 	$(MAKE) O=build/asan SAN=address,undefined check-unit
 	$(MAKE) check-fuzz-replay
+	$(MAKE) check-install
+	$(MAKE) check-integration
 	@echo "sipcache: all tests passed"
 
-.PHONY: unit-bins check check-unit check-build check-fuzz-replay fuzz fuzz-bins deps
+.PHONY: unit-bins progs check-install check-integration check check-unit check-build check-fuzz-replay fuzz fuzz-bins deps
