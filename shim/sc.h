@@ -507,6 +507,7 @@ struct sc_cache_opts {
 	uint32_t max_entries;
 	bool create;          /* create the file (and stats) when missing */
 	gid_t group;          /* trusted group, (gid_t)-1: none */
+	uint32_t keep_stale;  /* serve_stale: expired entries kept that long */
 	int open_timeout_ms;  /* bound on waiting for a lock; 0: default */
 };
 int sc_cache_open(struct sc_cache **ret, const struct sc_cache_opts *o);
@@ -585,8 +586,9 @@ int sc_cache_traverse(struct sc_cache *c,
 		      int (*fn)(const struct sc_entry_view *e, void *priv),
 		      void *priv);
 
-/* Evict down to `target' entries: expired first (longest expired first),
- * then nearest expiry; sets the entries/bytes gauges to the exact count.
+/* Remove every entry expired for longer than keep_stale, then evict down
+ * to `target' entries: oldest expiry first (so expired ones go before
+ * live ones); sets the entries/bytes gauges to the exact count.
  * Returns the number of entries removed. */
 int sc_cache_evict(struct sc_cache *c, int64_t now, uint32_t target);
 /* Recount entries and bytes into the gauges, removing nothing. */

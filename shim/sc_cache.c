@@ -45,9 +45,9 @@
  *
  * Bounded size.  Stores count entries in the stats gauge; when a store
  * takes the count past max_entries, that process (holding the sweep lease,
- * so only one sweeps at a time) traverses the file, removes expired
- * entries, then those nearest expiry, down to 90% of the bound.  Hits
- * never evict.
+ * so only one sweeps at a time) traverses the file, removes the entries
+ * expired beyond the serve-stale window (useless), then the oldest expired,
+ * then those nearest expiry, down to 90% of the bound.  Hits never evict.
  *
  * First level.  The tdb path of a hit costs about 1,400 instructions
  * inside tdb (the chain lock twice, the chain walk).  So each thread keeps
@@ -102,6 +102,7 @@ struct sc_cache {
 	struct sc_stats *stats;
 	char *path;
 	uint32_t max_entries;
+	uint32_t keep_stale;      /* serve_stale: how long expired entries matter */
 	gid_t group;
 	int lock_timeout_ms;
 	dev_t dev;
@@ -331,6 +332,7 @@ int sc_cache_open(struct sc_cache **ret, const struct sc_cache_opts *o)
 	pthread_mutex_init(&c->lock, NULL);
 	c->id = __atomic_add_fetch(&next_cache_id, 1, __ATOMIC_RELAXED);
 	c->max_entries = o->max_entries ? o->max_entries : 65536;
+	c->keep_stale = o->keep_stale;
 	c->group = o->group;
 	c->lock_timeout_ms = o->open_timeout_ms > 0 ? o->open_timeout_ms
 						    : DEFAULT_LOCK_TIMEOUT_MS;
@@ -1116,7 +1118,14 @@ static int sweep(struct sc_cache *c, int64_t now, uint32_t target, bool evict)
 	for (i = 0; i < e.n; i++) {
 		TDB_DATA key = { .dptr = e.v[i].key, .dsize = e.v[i].keylen };
 
-		if (!evict || (e.v[i].expires > now && left <= target)) {
+		/* Entries expired beyond the serve-stale window are of no
+		 * use: always removed.  Then oldest expiry first, down to the
+		 * target, so that stale answers still in the window survive
+		 * while there is room. */
+		bool useless = e.v[i].expires == INT64_MIN ||
+			       e.v[i].expires + (int64_t)c->keep_stale <= now;
+
+		if (!evict || (!useless && left <= target)) {
 			break;
 		}
 		if (tdb_delete(c->tdb, key) == 0) {

@@ -599,6 +599,45 @@ START_TEST(test_first_level_follows_other_processes)
 }
 END_TEST
 
+/* A sweep removes every expired entry, even when the bound would be met
+ * without removing them all; it removes no live entry then. */
+START_TEST(test_sweep_removes_all_expired)
+{
+	struct sc_key k;
+	char name[64];
+	int i;
+
+	for (i = 0; i < 15; i++) {
+		struct tmsg t;
+		uint32_t life = i < 5 ? 10 : 5000;
+
+		snprintf(name, sizeof(name), "e%d.example.com", i);
+		tmsg_begin(&t, 1, name, ns_t_a, ns_r_noerror);
+		tmsg_a(&t, 0, name, life, "127.0.0.1");
+		key_of(&k, name, ns_t_a);
+		ck_assert_int_eq(sc_dns_parse(t.buf, t.len, &msg), 0);
+		ck_assert_int_eq(sc_cache_put(tc.c, &k, &msg, life, 0, NOW), 0);
+	}
+	ck_assert_int_eq(count_entries(), 15);
+	/* Kept for serve-stale: with room to spare, nothing goes. */
+	sc_cache_close(tc.c);
+	{
+		struct sc_cache_opts o = { .path = tc.path, .max_entries = 1024, .create = true,
+					   .group = (gid_t)-1, .keep_stale = 3600 };
+
+		ck_assert_int_eq(sc_cache_open(&tc.c, &o), 0);
+	}
+	ck_assert_int_eq(sc_cache_evict(tc.c, NOW + 100, 18), 0);
+	ck_assert_int_eq(count_entries(), 15);
+	/* Short of room, the expired ones go first, the live ones stay. */
+	ck_assert_int_eq(sc_cache_evict(tc.c, NOW + 100, 12), 3);
+	ck_assert_int_eq(count_entries(), 12);
+	/* Beyond the window they are useless: all go, room or not. */
+	ck_assert_int_eq(sc_cache_evict(tc.c, NOW + 100 + 3600, 18), 2);
+	ck_assert_int_eq(count_entries(), 10);
+}
+END_TEST
+
 START_TEST(test_counters_shared)
 {
 	struct sc_stats_snapshot s;
@@ -787,6 +826,7 @@ int main(void)
 	tcase_add_test(tc_core, test_flush_all_and_by_name);
 	tcase_add_test(tc_core, test_eviction_expired_first_then_nearest_expiry);
 	tcase_add_test(tc_core, test_first_level_follows_other_processes);
+	tcase_add_test(tc_core, test_sweep_removes_all_expired);
 	tcase_add_test(tc_core, test_counters_shared);
 	tcase_add_test(tc_core, test_untrusted_files_refused);
 	tcase_add_test(tc_core, test_created_group_writable_despite_umask);
