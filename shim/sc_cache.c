@@ -75,6 +75,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <tdb.h>
@@ -260,40 +261,137 @@ static int hash_size_for(uint32_t max_entries)
 	return primes[i];
 }
 
+/*
+ * tdb's on-disk header (tdb_private.h), read before tdb maps anything.
+ * With mutex locking tdb maps the mutex area at the start of the file with
+ * a size computed from the header's hash size, whatever the file's size:
+ * a truncated file would raise SIGBUS in our host process at the first
+ * lock.  And tdb_open() with O_CREAT silently re-initialises any file that
+ * does not start with tdb's magic: a cache_file pointing at the wrong file
+ * must be refused, never wiped.  So the file is checked first.
+ */
+struct tdb_disk_header {
+	char magic_food[32];
+	uint32_t version, hash_size, rwlocks, recovery_start, sequence_number;
+	uint32_t magic1_hash, magic2_hash, feature_flags, mutex_size;
+	uint32_t reserved[25];
+};
+
+struct tdb_mutexes_layout {   /* tdb's struct tdb_mutexes */
+	struct tdb_disk_header hdr;
+	pthread_mutex_t allrecord_mutex;
+	short int allrecord_lock;
+	pthread_mutex_t hashchains[1];
+};
+
+#define TDB_DISK_MAGIC "TDB file\n"
+#define TDB_DISK_VERSION (0x26011967 + 6)
+#define TDB_DISK_FEATURE_MUTEX 0x1u
+#define TDB_DISK_MAX_HASH (1u << 24)
+
+/* 0 for a whole tdb file, 1 for an empty file, -EBADMSG for anything else
+ * (never to be opened), or -errno (-ENOENT: no file). */
+static int check_file(const char *path)
+{
+	struct tdb_disk_header h;
+	struct stat st;
+	uint64_t need;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0) {
+		return -errno;
+	}
+	if (fstat(fd, &st) != 0) {
+		r = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = -EBADMSG;
+		goto out;
+	}
+	if (st.st_size == 0) {
+		r = 1;
+		goto out;
+	}
+	r = -EBADMSG;
+	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	    memcmp(h.magic_food, TDB_DISK_MAGIC, sizeof(TDB_DISK_MAGIC)) != 0 ||
+	    h.version != TDB_DISK_VERSION || h.hash_size == 0 || h.hash_size > TDB_DISK_MAX_HASH) {
+		goto out;
+	}
+	need = sizeof(h) + ((uint64_t)h.hash_size + 1) * 4;
+	if (h.feature_flags & TDB_DISK_FEATURE_MUTEX) {
+		uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+		uint64_t mutex = sizeof(struct tdb_mutexes_layout) +
+				 (uint64_t)h.hash_size * sizeof(pthread_mutex_t);
+
+		need += (mutex + page - 1) / page * page;
+	}
+	if ((uint64_t)st.st_size >= need) {
+		r = 0;
+	}
+out:
+	close(fd);
+	return r;
+}
+
 static int open_tdb(struct sc_cache *c, bool create)
 {
 	struct tdb_logging_context log = { .log_fn = tdb_log };
 	int tdb_flags = TDB_INCOMPATIBLE_HASH | TDB_NOSYNC;
 	int open_flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW;
+	bool created = false;
 	struct stat st;
-	int r;
+	int r, tries;
 
 	r = sc_trust_parent_dir(c->path, c->group);
 	if (r < 0) {
-		return r == -EPERM ? -EPERM : r;
+		return r;
 	}
 	if (tdb_runtime_check_for_robust_mutexes()) {
 		tdb_flags |= TDB_MUTEX_LOCKING;
 	}
-	if (create) {
-		open_flags |= O_CREAT;
+	for (tries = 0; tries < 2; tries++) {
+		int flags = open_flags;
+
+		r = check_file(c->path);
+		if (r == -ENOENT && create) {
+			/* New: ours to create, and only if nobody else just
+			 * did (then check theirs). */
+			flags |= O_CREAT | O_EXCL;
+		} else if (r == 1 && create) {
+			/* Empty (a creator died before writing the header, or
+			 * an operator emptied it): initialise it. */
+			flags |= O_CREAT;
+		} else if (r == 1) {
+			return -EBADMSG;
+		} else if (r < 0) {
+			return r;
+		}
+		c->tdb = tdb_open_ex(c->path, hash_size_for(c->max_entries), tdb_flags,
+				     flags, 0664, &log, sc_cache_tdb_hash);
+		if (c->tdb != NULL) {
+			created = flags & O_CREAT;
+			break;
+		}
+		if (errno != EEXIST) {
+			/* EINVAL here also means "created with another
+			 * locking scheme or hash": not ours to use. */
+			return errno ? -errno : -EIO;
+		}
 	}
-	c->tdb = tdb_open_ex(c->path, hash_size_for(c->max_entries), tdb_flags,
-			     open_flags, 0664, &log, sc_cache_tdb_hash);
 	if (c->tdb == NULL) {
-		/* EINVAL here also means "created with another locking
-		 * scheme or hash": not ours to use. */
-		return errno ? -errno : -EIO;
+		return -EAGAIN;
 	}
 	/* Check what we actually opened (no race with a swapped path). */
 	if (fstat(tdb_fd(c->tdb), &st) != 0) {
 		r = -errno;
 		goto fail;
 	}
-	if (st.st_uid == geteuid() && (st.st_mode & 0777) != 0664 &&
-	    !(st.st_mode & (S_IWOTH))) {
-		/* We created it under a restrictive umask: the group that
-		 * shares the cache must be able to write it. */
+	if (created && st.st_uid == geteuid() && (st.st_mode & 0777) != 0664) {
+		/* Created under a restrictive umask: the group that shares
+		 * the cache must be able to write it. */
 		if (fchmod(tdb_fd(c->tdb), 0664) == 0) {
 			st.st_mode = (st.st_mode & ~0777u) | 0664;
 		}
@@ -782,6 +880,25 @@ out:
 /* ------------------------------------------------------------------ */
 /* miss path                                                           */
 
+/*
+ * Did a store fail for want of space?  Neither tdb's error code nor errno
+ * survive its clean-up after fallocate() says ENOSPC, and tdb grows the
+ * file by a quarter at least, so the disk need not be quite full: call it
+ * full when the free space is below what the growth would take.
+ */
+static bool short_of_space(struct sc_cache *c, size_t len)
+{
+	struct statvfs vfs;
+	struct stat st;
+	uint64_t avail;
+
+	if (fstatvfs(tdb_fd(c->tdb), &vfs) != 0 || fstat(tdb_fd(c->tdb), &st) != 0) {
+		return false;
+	}
+	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	return avail < (uint64_t)st.st_size / 4 + len + 65536;
+}
+
 static int size_parser(TDB_DATA key, TDB_DATA data, void *priv)
 {
 	(void)key;
@@ -840,11 +957,14 @@ int sc_cache_put(struct sc_cache *c, const struct sc_key *k,
 	existed = tdb_parse_record(c->tdb, key, size_parser, &old_size) == 0;
 	if (tdb_store(c->tdb, key, val, TDB_REPLACE) != 0) {
 		r = tdb_errno(c->tdb);
-		if (r == -EIO) {
-			r = -ENOSPC;   /* the usual cause: the disk is full */
+		if (r == 0 || r == -ENOENT) {
+			r = -EIO;
+		}
+		if (short_of_space(c, len)) {
+			r = -ENOSPC;
 		}
 		SC_LOG_FAULT(SC_FAULT_CACHE_WRITE, LOG_WARNING, "%s: store failed: %s",
-			     c->path, tdb_errorstr(c->tdb));
+			     c->path, strerror(-r));
 		tdb_chainunlock(c->tdb, key);
 		goto out;
 	}
@@ -1181,6 +1301,8 @@ static int check_fn(struct tdb_context *tdb, TDB_DATA key, TDB_DATA data, void *
 	return 0;
 }
 
+static int check_rebuild(struct sc_cache *c);
+
 int sc_cache_check(struct sc_cache *c, bool repair)
 {
 	struct check_ctx k = { .repair = repair };
@@ -1193,7 +1315,7 @@ int sc_cache_check(struct sc_cache *c, bool repair)
 	}
 	/* tdb's own structure first: free lists, chains, record magic. */
 	if (tdb_check(c->tdb, NULL, NULL) != 0) {
-		r = -EBADMSG;
+		r = repair ? check_rebuild(c) : -EBADMSG;
 		goto out;
 	}
 	if (tdb_traverse(c->tdb, check_fn, &k) < 0) {
@@ -1206,7 +1328,289 @@ int sc_cache_check(struct sc_cache *c, bool repair)
 	r = k.bad;
 out:
 	pthread_mutex_unlock(&c->lock);
+	if (repair && r > 0) {
+		sc_cache_recount(c);
+	}
 	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* rebuild                                                             */
+
+/*
+ * When tdb's own structure is damaged (tdb_check fails: a hash chain or
+ * the free list points into garbage, a record header is torn), the file is
+ * not mended in place: writing into it could spread the damage, and no
+ * chain walk can be trusted to find every record.  Instead the records
+ * that tdb can still find and that pass our own checks are copied into a
+ * new file beside it, which gets the old file's owner, group and mode and
+ * is renamed over it.  rename() is atomic, so an opener finds the old file
+ * or the new one, never none; processes holding the old one notice within
+ * a second (sc_cache_revalidate compares the inode at the path with their
+ * own) and follow.  Anything they store into the old file meanwhile is
+ * lost, which costs a cache one upstream query.
+ *
+ * Finding the records: a sound file is walked with tdb_traverse_read,
+ * which sees exactly the live records.  A damaged one goes through
+ * tdb_rescue, which scans the whole file for anything shaped like a live
+ * record (deleted and free records have other magic numbers, so a flushed
+ * answer is not brought back); it may report a key twice, and then the
+ * copy stored last (the larger stored_at) wins.
+ *
+ * What is never done: replacing a file that does not start like a tdb
+ * file (cache_file pointing at the wrong file must never cost that file),
+ * or giving the new file an owner other than the old one's: a non-root
+ * rebuild of a root-owned file fails with -EPERM before anything changes.
+ */
+
+#define TDB_FILE_MAGIC "TDB file\n"
+
+struct rebuild_ctx {
+	struct tdb_context *dst;
+	unsigned kept, dropped;
+	int err;
+};
+
+static int stored_at_parser(TDB_DATA key, TDB_DATA data, void *priv)
+{
+	struct value_hdr h;
+
+	(void)key;
+	if (data.dsize >= sizeof(h)) {
+		memcpy(&h, data.dptr, sizeof(h));
+		*(int64_t *)priv = h.stored_at;
+	}
+	return 0;
+}
+
+static void rebuild_copy(TDB_DATA key, TDB_DATA data, void *priv)
+{
+	struct rebuild_ctx *b = priv;
+	struct sc_entry_view v;
+	int64_t have = INT64_MIN;
+	bool dup;
+
+	if (b->err) {
+		return;
+	}
+	if (key.dsize == 0 || key.dsize > SC_KEY_MAX) {
+		b->dropped++;
+		return;
+	}
+	dup = tdb_parse_record(b->dst, key, stored_at_parser, &have) == 0;
+	if (is_internal(key)) {
+		/* Our own records (marks) carry no checksum: keep the first
+		 * copy found. */
+		if (dup) {
+			b->dropped++;
+			return;
+		}
+	} else if (view_of(key, data, &v) < 0) {
+		b->dropped++;
+		return;
+	} else if (dup) {
+		b->dropped++;   /* one of the two copies goes */
+		if (have >= v.stored_at) {
+			return;
+		}
+		b->kept--;      /* counted again below */
+	}
+	if (tdb_store(b->dst, key, data, TDB_REPLACE) != 0) {
+		b->err = tdb_errno(b->dst);
+		if (b->err == 0) {
+			b->err = -EIO;
+		}
+		return;
+	}
+	b->kept++;
+}
+
+static int rebuild_walk(struct tdb_context *tdb, TDB_DATA key, TDB_DATA data, void *priv)
+{
+	struct rebuild_ctx *b = priv;
+
+	(void)tdb;
+	rebuild_copy(key, data, b);
+	return b->err ? -1 : 0;
+}
+
+/*
+ * Copy what `src' holds (NULL: nothing) into a new file and rename it over
+ * `path', whose lstat is `old'.  The caller checked that `path' is a cache
+ * file in a trusted directory.
+ */
+static int rebuild_file(const char *path, const struct stat *old, struct tdb_context *src,
+			uint32_t max_entries, gid_t group, unsigned *ret_kept,
+			unsigned *ret_dropped)
+{
+	struct tdb_logging_context log = { .log_fn = tdb_log };
+	int tdb_flags = TDB_INCOMPATIBLE_HASH | TDB_NOSYNC;   /* as open_tdb() */
+	struct rebuild_ctx b = { .dst = NULL };
+	char tmp[PATH_MAX];
+	struct stat st;
+	int fd, r;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.rebuild.%ld", path, (long)getpid()) >=
+	    sizeof(tmp)) {
+		return -ENAMETOOLONG;
+	}
+	if (tdb_runtime_check_for_robust_mutexes()) {
+		tdb_flags |= TDB_MUTEX_LOCKING;
+	}
+	/* Ours by its name (our pid): a leftover of a rebuild killed midway. */
+	unlink(tmp);
+	/* 0600 until it is whole and has its final owner: nobody opens it
+	 * before the rename. */
+	b.dst = tdb_open_ex(tmp, hash_size_for(max_entries), tdb_flags,
+			    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600, &log,
+			    sc_cache_tdb_hash);
+	if (b.dst == NULL) {
+		return errno ? -errno : -EIO;
+	}
+	fd = tdb_fd(b.dst);
+	if (src) {
+		if (tdb_check(src, NULL, NULL) == 0) {
+			if (tdb_traverse_read(src, rebuild_walk, &b) < 0 && b.err == 0) {
+				/* Damage the check missed: what is left
+				 * through the rescue (copies found twice are
+				 * told apart by stored_at). */
+				tdb_rescue(src, rebuild_copy, &b);
+			}
+		} else if (tdb_rescue(src, rebuild_copy, &b) != 0 && b.err == 0) {
+			b.err = tdb_errno(src) ? tdb_errno(src) : -EIO;
+		}
+	}
+	if (b.err) {
+		r = b.err;
+		goto fail;
+	}
+	if (fchown(fd, old->st_uid, old->st_gid) != 0) {
+		r = -EPERM;
+		goto fail;
+	}
+	if (fchmod(fd, old->st_mode & 0664) != 0 || fstat(fd, &st) != 0) {
+		r = -errno;
+		goto fail;
+	}
+	r = sc_trust_stat(&st, false, group);
+	if (r < 0) {
+		goto fail;
+	}
+	/* Whole on disk before it takes the name (TDB_NOSYNC skips it). */
+	if (fsync(fd) != 0 || rename(tmp, path) != 0) {
+		r = -errno;
+		goto fail;
+	}
+	tdb_close(b.dst);
+	if (ret_kept) {
+		*ret_kept = b.kept;
+	}
+	if (ret_dropped) {
+		*ret_dropped = b.dropped;
+	}
+	return 0;
+
+fail:
+	tdb_close(b.dst);
+	unlink(tmp);
+	return r;
+}
+
+/* May `path' be replaced by a rebuild?  Only an empty file or one that
+ * starts like a tdb file; *ret_st gets its lstat. */
+static int rebuild_allowed(const char *path, gid_t group, struct stat *ret_st)
+{
+	char magic[sizeof(TDB_FILE_MAGIC) - 1];
+	int fd, r;
+
+	r = sc_trust_parent_dir(path, group);
+	if (r < 0) {
+		return r;
+	}
+	if (lstat(path, ret_st) != 0) {
+		return -errno;
+	}
+	if (!S_ISREG(ret_st->st_mode)) {
+		return -EPERM;
+	}
+	if (ret_st->st_size == 0) {
+		return 0;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0) {
+		return -errno;
+	}
+	r = pread(fd, magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) &&
+	    memcmp(magic, TDB_FILE_MAGIC, sizeof(magic)) == 0 ? 0 : -ENOTRECOVERABLE;
+	close(fd);
+	return r;
+}
+
+int sc_cache_rebuild(const struct sc_cache_opts *o, unsigned *ret_kept, unsigned *ret_dropped)
+{
+	struct tdb_logging_context log = { .log_fn = tdb_log };
+	struct tdb_context *src;
+	struct stat st;
+	int r;
+
+	if (o->path == NULL || o->path[0] != '/') {
+		return -EINVAL;
+	}
+	r = rebuild_allowed(o->path, o->group, &st);
+	if (r < 0) {
+		return r;
+	}
+	/*
+	 * Read-only: tdb then takes no lock and maps no mutex area, so a
+	 * file too short for the area its header announces cannot fault
+	 * (SIGBUS) here.  Writers of a damaged file may race with the scan;
+	 * a torn value fails its checksum and is dropped.  A header too
+	 * damaged to open leaves nothing to copy: the new file is empty.
+	 */
+	src = tdb_open_ex(o->path, 0, TDB_INCOMPATIBLE_HASH, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0,
+			  &log, sc_cache_tdb_hash);
+	if (src == NULL && errno == EBUSY) {
+		return -EBUSY;   /* the caller has it open */
+	}
+	r = rebuild_file(o->path, &st, src, o->max_entries ? o->max_entries : 65536, o->group,
+			 ret_kept, ret_dropped);
+	if (src) {
+		tdb_close(src);
+	}
+	return r;
+}
+
+/*
+ * sc_cache_check(c, true) on a file whose tdb structure is damaged: the
+ * same rebuild from our own open context, then the handle moves to the
+ * new file.  Called with c->lock held.  Counts the damage as at least one
+ * bad record.
+ */
+static int check_rebuild(struct sc_cache *c)
+{
+	unsigned kept = 0, dropped = 0;
+	struct stat st;
+	int r;
+
+	r = rebuild_allowed(c->path, c->group, &st);
+	if (r == 0) {
+		r = rebuild_file(c->path, &st, c->tdb, c->max_entries, c->group, &kept, &dropped);
+	}
+	if (r < 0) {
+		return r;
+	}
+	tdb_close(c->tdb);
+	c->tdb = NULL;
+	r = open_tdb(c, false);
+	/* Other threads' first-level copies are of the old file. */
+	__atomic_store_n(&c->id, __atomic_add_fetch(&next_cache_id, 1, __ATOMIC_RELAXED),
+			 __ATOMIC_RELAXED);
+	sc_stats_epoch_bump(c->stats);
+	if (r < 0) {
+		c->broken = true;
+		return r;
+	}
+	return dropped > 0 ? (int)dropped : 1;
 }
 
 /* ------------------------------------------------------------------ */
