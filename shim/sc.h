@@ -595,8 +595,24 @@ int sc_cache_evict(struct sc_cache *c, int64_t now, uint32_t target);
 int sc_cache_recount(struct sc_cache *c);
 
 /* Verify every record; with `repair', drop bad ones (or rebuild the
- * file when tdb itself is damaged).  Returns the number of bad records. */
+ * file when tdb itself is damaged, as sc_cache_rebuild does, counting at
+ * least one bad record).  Returns the number of bad records; -EBADMSG
+ * without `repair' when tdb itself is damaged. */
 int sc_cache_check(struct sc_cache *c, bool repair);
+/*
+ * Rebuild the file at o->path, even one too damaged to open (sipcachectl
+ * check --repair): copy every record tdb can still find that passes its
+ * checks into a new file with the old one's owner, group and mode, and
+ * rename it over the old one; processes follow within a second
+ * (sc_cache_revalidate).  This process must not have the file open
+ * (-EBUSY).  Nothing is replaced on error: -EPERM when the new file cannot
+ * get the old one's owner or would not be trusted, -ENOTRECOVERABLE when
+ * the file does not start like a tdb file (never replaced: cache_file may
+ * name the wrong file), -ENOENT.  *ret_kept, *ret_dropped: records copied
+ * and left behind (either may be NULL).  The stats gauges are not
+ * touched: sc_cache_recount() the new file.
+ */
+int sc_cache_rebuild(const struct sc_cache_opts *o, unsigned *ret_kept, unsigned *ret_dropped);
 
 /* Internal records (marks etc.): raw access under SC_KEY_INTERNAL keys. */
 int sc_cache_put_internal(struct sc_cache *c, const void *key, size_t klen,
