@@ -78,6 +78,7 @@ $(O)/ctl/sipcachectl: $(patsubst %.c,$(O)/%.o,$(wildcard ctl/*.c)) $(SHIM_LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o %.a,$^) $(LDLIBS_ALL)
 
 include tests/tests.mk
+include packaging/packaging.mk
 
 # ---------------------------------------------------------------------------
 # install
@@ -104,7 +105,7 @@ dist:
 
 clean:
 	rm -rf build
-	find shim nss preload ctl tests bench \( -name '*.o' -o -name '*.d' \
+	find $(wildcard shim nss preload ctl tests bench) \( -name '*.o' -o -name '*.d' \
 		-o -name '*.a' -o -name '*.so' -o -name '*.so.*' \) -delete
 	rm -f ctl/sipcachectl $(TEST_BINS_CLEAN)
 
