@@ -289,9 +289,10 @@ struct tdb_mutexes_layout {   /* tdb's struct tdb_mutexes */
 #define TDB_DISK_FEATURE_MUTEX 0x1u
 #define TDB_DISK_MAX_HASH (1u << 24)
 
-/* 0 for a whole tdb file, 1 for an empty file, -EBADMSG for anything else
- * (never to be opened), or -errno (-ENOENT: no file). */
-static int check_file(const char *path)
+/* 0 for a whole tdb file, 1 for an empty file, -EPERM for a file we may
+ * not trust (checked before tdb writes anything into it), -EBADMSG for
+ * anything else (never to be opened), or -errno (-ENOENT: no file). */
+static int check_file(const char *path, gid_t group)
 {
 	struct tdb_disk_header h;
 	struct stat st;
@@ -308,6 +309,10 @@ static int check_file(const char *path)
 	}
 	if (!S_ISREG(st.st_mode)) {
 		r = -EBADMSG;
+		goto out;
+	}
+	r = sc_trust_stat(&st, false, group);
+	if (r < 0) {
 		goto out;
 	}
 	if (st.st_size == 0) {
@@ -355,7 +360,7 @@ static int open_tdb(struct sc_cache *c, bool create)
 	for (tries = 0; tries < 2; tries++) {
 		int flags = open_flags;
 
-		r = check_file(c->path);
+		r = check_file(c->path, c->group);
 		if (r == -ENOENT && create) {
 			/* New: ours to create, and only if nobody else just
 			 * did (then check theirs). */

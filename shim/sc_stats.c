@@ -108,6 +108,11 @@ int sc_stats_open(struct sc_stats **ret, const char *path, bool create,
 			r = -errno;
 			goto fail;
 		}
+		/* Ours to set up: the group sharing the cache writes the
+		 * counters too, whatever our umask. */
+		if (st.st_uid == geteuid() && (st.st_mode & 0777) != 0664) {
+			fchmod(fd, 0664);
+		}
 	}
 	map = mmap(NULL, sizeof(struct stats_file), PROT_READ | PROT_WRITE,
 		   MAP_SHARED, fd, 0);

@@ -690,9 +690,23 @@ START_TEST(test_untrusted_files_refused)
 	sc_cache_close(tc.c);
 	tc.c = NULL;
 
-	/* World-writable file. */
+	/* World-writable file: refused, and not a byte of it touched. */
 	ck_assert_int_eq(chmod(tc.path, 0666), 0);
-	ck_assert_int_eq(sc_cache_open(&c, &o), -EPERM);
+	{
+		struct stat before, after;
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "cp -p %s %s.copy", tc.path, tc.path);
+		ck_assert_int_eq(system(cmd), 0);
+		ck_assert_int_eq(stat(tc.path, &before), 0);
+		ck_assert_int_eq(sc_cache_open(&c, &o), -EPERM);
+		ck_assert_int_eq(stat(tc.path, &after), 0);
+		ck_assert_int_eq(before.st_mtim.tv_nsec, after.st_mtim.tv_nsec);
+		snprintf(cmd, sizeof(cmd), "cmp -s %s %s.copy", tc.path, tc.path);
+		ck_assert_int_eq(system(cmd), 0);
+		snprintf(cmd, sizeof(cmd), "%s.copy", tc.path);
+		unlink(cmd);
+	}
 	ck_assert_int_eq(chmod(tc.path, 0664), 0);
 	ck_assert_int_eq(sc_cache_open(&c, &o), 0);
 	sc_cache_close(c);
@@ -738,6 +752,13 @@ START_TEST(test_created_group_writable_despite_umask)
 	tmpcache_new(&tc, 100);
 	ck_assert_int_eq(stat(tc.path, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 0777, 0664);
+	{
+		char stats[160];
+
+		snprintf(stats, sizeof(stats), "%s.stats", tc.path);
+		ck_assert_int_eq(stat(stats, &st), 0);
+		ck_assert_uint_eq(st.st_mode & 0777, 0664);
+	}
 }
 END_TEST
 
