@@ -457,6 +457,10 @@ struct sc_stats_snapshot {
 /* Map (creating when allowed) the stats file `path'. */
 int sc_stats_open(struct sc_stats **ret, const char *path, bool create,
 		  gid_t group);
+/* Map it read-only, for readers who may not write it (sipcachectl stats):
+ * only sc_stats_read() and sc_stats_close() may be used on the result.
+ * -ENOENT, -EBADMSG when it is not a stats file of this layout. */
+int sc_stats_open_readonly(struct sc_stats **ret, const char *path, gid_t group);
 void sc_stats_close(struct sc_stats *s);
 /* Lock-free, no syscall: an atomic add in a per-process shard. */
 void sc_stats_inc(struct sc_stats *s, enum sc_stat what);
@@ -755,6 +759,11 @@ struct sc_query {
 	unsigned char *answer;
 	int anslen;
 	struct __res_state *statp;
+	/* The hosts file may answer A/AAAA (hosts_in_res_query, in the
+	 * configured order): set by the res_* front end only.  Address
+	 * lookups (sc_addr.c) consult the file themselves, and a DNS
+	 * question of theirs must get DNS's answer. */
+	bool hosts;
 };
 int sc_core_query(struct sc_core *core, const struct sc_query *q, int *ret_herrno);
 /* res_nquerydomain(): name + "." + domain, or the name as given when
@@ -833,7 +842,10 @@ struct sc_addr_result {
  * other family is "no data" without a query; prefer-ipv6: AAAA first).
  *
  * Returns, with *ret_herrno always set, and the NSS status it stands for:
- *   0             found                       SUCCESS      NETDB_SUCCESS
+ *   0             found                       SUCCESS      NETDB_SUCCESS (AF_UNSPEC:
+ *                                                           HOST_NOT_FOUND when
+ *                                                           the last response
+ *                                                           had no address)
  *   -ENOENT       NXDOMAIN, no data, SERVFAIL  NOTFOUND     HOST_NOT_FOUND,
  *                 or REFUSED... (h_errno says)              NO_DATA, TRY_AGAIN,
  *                                                           NO_RECOVERY
@@ -841,7 +853,8 @@ struct sc_addr_result {
  *                 (one family) an answer with               EAGAIN) or
  *                 no usable address                         NO_RECOVERY (ENOENT)
  *   -ETIMEDOUT,   no server answered           UNAVAIL      TRY_AGAIN (EAGAIN)
- *   -ECONNREFUSED
+ *   -ECONNREFUSED                              (the NSS module says TRYAGAIN:
+ *                                              nss_sipcache.c explains)
  *   -EMFILE, -ENFILE                           UNAVAIL      NETDB_INTERNAL
  *   -EAFNOSUPPORT family not AF_INET/INET6/UNSPEC, UNAVAIL  NO_DATA
  *   anything else (-ENOMEM, -E2BIG: more than a result holds, -EBADMSG:
@@ -897,5 +910,324 @@ struct sc_core_ops {
 };
 /* This copy's table (default visibility; only the preload's map exports it). */
 extern const struct sc_core_ops sipcache_core_ops_v1;
+
+/* ------------------------------------------------------------------ */
+/* sc_sip.c / sc_srv.c / sc_marks.c                                    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * What makes the cache SIP-aware (docs/sip.md):
+ *   sc_srv.c    pure functions on one message: RFC 2782 ordering and
+ *               target marks applied to a served answer (hit path), the
+ *               related records of a NAPTR/SRV answer and the next
+ *               questions of its RFC 3263 chain (miss path);
+ *   sc_marks.c  `down'/`up' target marks, shared through the cache file;
+ *   sc_sip.c    RFC 3263 target selection, ENUM, "serves" (sipcachectl).
+ */
+
+/* Random source of the RFC 2782 draw: xorshift64*, not for secrets. */
+struct sc_rng {
+	uint64_t s;
+};
+void sc_rng_seed(struct sc_rng *r, uint64_t seed);
+/* Uniform in [0, n); 0 when n is 0. */
+uint32_t sc_rng_below(struct sc_rng *r, uint32_t n);
+/* This thread's generator: seeded from the kernel on first use, and
+ * again in a child after fork() (forked workers must not draw alike). */
+struct sc_rng *sc_rng_thread(void);
+
+/* --- target marks (sc_marks.c) ------------------------------------- */
+
+#define SC_MARKS_MAX 64                 /* marks held at once */
+#define SC_MARKS_DEFAULT_SECONDS 300    /* `down TARGET' without SECONDS */
+#define SC_MARKS_MAX_SECONDS (366 * 86400)
+
+enum sc_mark_kind {
+	SC_MARK_NAME,   /* a host name: SRV targets */
+	SC_MARK_IPV4,   /* an address: A answers (and resolve lists) */
+	SC_MARK_IPV6,
+};
+
+struct sc_mark {
+	int64_t expires;                  /* wall clock (sc_now) */
+	uint16_t port;                    /* 0: every port */
+	uint8_t kind;                     /* enum sc_mark_kind */
+	unsigned char addr[16];           /* IPV4: 4 bytes used */
+	unsigned char name[SC_DNS_MAXNAME]; /* NAME: wire, lower case */
+};
+
+struct sc_marks {
+	unsigned n;
+	struct sc_mark m[SC_MARKS_MAX];
+};
+
+/* "host", "host:port", "192.0.2.1", "192.0.2.1:5060", "2001:db8::1",
+ * "[2001:db8::1]:5060" (a trailing dot on a host is allowed).  0 or
+ * -EINVAL; `expires' is left 0. */
+int sc_mark_parse(const char *text, struct sc_mark *ret);
+/* The same forms back; length or -ENOSPC. */
+int sc_mark_format(const struct sc_mark *m, char *out, size_t outlen);
+/* Mark `target' down for `seconds' (1..SC_MARKS_MAX_SECONDS) from `now',
+ * replacing an earlier mark of the same target.  -EINVAL, -ENOSPC (the
+ * set is full), -EBUSY (another writer held the set for over 2 s), or
+ * the cache's error. */
+int sc_marks_down(struct sc_cache *c, const char *target, uint32_t seconds, int64_t now);
+/* Remove the mark of `target' (NULL: every mark).  -ENOENT when there
+ * was none (expired marks count as none). */
+int sc_marks_up(struct sc_cache *c, const char *target, int64_t now);
+/* The marks alive at `now', soonest expiry first.  0 or -errno. */
+int sc_marks_list(struct sc_cache *c, int64_t now, struct sc_marks *ret);
+/*
+ * Hit path: this thread's copy of the marks, NULL when none is alive.
+ * Re-read from the cache file only when the marks generation in the
+ * stats file changed (or, without a stats file, at most once a second):
+ * otherwise two atomic loads, no lock, no syscall, no malloc.  Valid
+ * until this thread's next call.
+ */
+const struct sc_marks *sc_marks_current(struct sc_cache *c, int64_t now);
+/* Is this SRV target (wire name, any case) at `port' marked at `now'? */
+bool sc_marks_name_down(const struct sc_marks *ms, const unsigned char *name,
+			uint16_t port, int64_t now);
+/* Is this address marked?  `port' 0 matches only marks for every port
+ * (A/AAAA answers carry no port). */
+bool sc_marks_addr_down(const struct sc_marks *ms, int family, const void *addr,
+			uint16_t port, int64_t now);
+
+/* Defined in sc_stats.c: the marks generation (changes with every change
+ * of the mark set and every flush or rebuild of the cache) and the lease
+ * that serialises writers of the set across processes. */
+uint64_t sc_stats_marks_gen(const struct sc_stats *s);
+void sc_stats_marks_bump(struct sc_stats *s);
+bool sc_stats_marks_lock(struct sc_stats *s, int64_t now);
+void sc_stats_marks_unlock(struct sc_stats *s);
+
+/* --- served answers, related records (sc_srv.c) -------------------- */
+
+#define SC_SRV_ORDER 0x1u  /* RFC 2782 order for SRV answers (srv_order) */
+#define SC_SRV_DROP  0x2u  /* marked records dropped while an unmarked one
+			    * remains; without it they only go last */
+
+/*
+ * Hit path.  `msg' holds a whole answer as served to the caller (`len'
+ * bytes; `bufsize' is the caller's buffer).  For an SRV answer, with
+ * SC_SRV_ORDER, the SRV records answering the question (owned by the
+ * question name or the end of its CNAME chain) are put in RFC 2782
+ * order; with live marks, marked SRV targets (SRV) or marked addresses
+ * (A, AAAA) go last, or are dropped (SC_SRV_DROP) while an unmarked
+ * record remains.  No other record moves.  The message is re-encoded
+ * (names recompressed, see sc_srv.c), so it stays valid however records
+ * move.  Returns the new length (`len' when nothing changed; never more
+ * than bufsize), or -errno with `msg' unchanged: -EBADMSG/-E2BIG (our
+ * parser refuses it), -ENOTSUP (it holds a type with names we do not
+ * know how to move), -EMSGSIZE (the result would not fit), -ENOMEM.
+ * No malloc but once per thread (a work area).
+ */
+int sc_srv_apply(unsigned char *msg, size_t len, size_t bufsize, unsigned flags,
+		 const struct sc_marks *marks, int64_t now, struct sc_rng *rng);
+
+/* RFC 2782 order of `n' SRV records, in place: by priority, then within
+ * a priority by repeated weighted draws, weight 0 first with one chance
+ * in (sum of weights + 1) per draw, the others in proportion to their
+ * weights (1:3 is 25%:75%).  `idx' is the caller's. */
+struct sc_srv_pick {
+	uint16_t prio, weight;
+	unsigned idx;
+};
+void sc_srv_rfc2782(struct sc_srv_pick *v, unsigned n, struct sc_rng *rng);
+
+/*
+ * The records of `type' that answer the question of `m': class IN, owned
+ * by the question name or, when the answer section holds a CNAME chain
+ * from it, by its end.  Their indices in m->rr (message order) go to
+ * ret_idx; the owner (wire, as spelled in the message) to ret_owner when
+ * not NULL.  Returns the count, or -E2BIG when more than `max'.
+ */
+int sc_srv_rrset(const struct sc_msg *m, uint16_t type, unsigned *ret_idx, unsigned max,
+		 unsigned char *ret_owner);
+
+/*
+ * Miss path: the related records of a NAPTR or SRV answer, each (name,
+ * type) handed to `fn' as a standalone answer of its own (the question,
+ * the records in the order received with their own TTLs, nothing else),
+ * ready for sc_policy_classify() and sc_cache_put().  Related means: in
+ * the additional section, class IN, and SRV owned by the replacement of
+ * an "S" NAPTR of the answer, or A/AAAA owned by a target of an SRV of
+ * the answer (or of such an additional SRV).  Nothing else is taken:
+ * unrelated records are a poisoning vector.  Answers with TC or an
+ * rcode are skipped.  Returns the number of answers passed, or the
+ * first negative value `fn' returned, or -ENOMEM.
+ */
+int sc_srv_related(const struct sc_msg *m,
+		   int (*fn)(const struct sc_msg *ans, void *priv), void *priv);
+
+/*
+ * Miss path, for prefetch: the next questions of the RFC 3263 chain
+ * after this answer: SRV of the replacement of each "S" NAPTR whose
+ * service is SIP's (SIP+D2x, SIPS+D2x), or A and AAAA of each SRV target
+ * ("." excluded), each (name, type) once.  `fn' returns nonzero to stop.
+ * Returns the number of calls.
+ */
+int sc_srv_chain(const struct sc_msg *m,
+		 int (*fn)(const unsigned char *name, uint16_t type, void *priv), void *priv);
+
+/* --- RFC 3263 selection, ENUM, serves (sc_sip.c) ------------------- */
+
+enum sc_sip_transport {
+	SC_SIP_UDP,
+	SC_SIP_TCP,
+	SC_SIP_TLS,       /* TLS over TCP */
+	SC_SIP_SCTP,
+	SC_SIP_TLS_SCTP,  /* TLS over SCTP (SIPS+D2S) */
+	SC_SIP__TRANSPORTS
+};
+/* "udp", "tcp", "tls", "sctp", "tls-sctp" */
+const char *sc_sip_transport_name(enum sc_sip_transport t);
+
+/*
+ * Client preferences, as Kamailio's dns_udp_pref, dns_tcp_pref,
+ * dns_tls_pref, dns_sctp_pref: a transport with a negative value is never
+ * chosen from NAPTR or SRV records.  By default (RFC 3263) they only
+ * break ties of NAPTR order and preference, and order the SRV queries
+ * made when there is no NAPTR; with `ignore_rfc' (Kamailio's
+ * dns_naptr_ignore_rfc) they come before the NAPTR order.
+ */
+struct sc_sip_prefs {
+	int pref[SC_SIP__TRANSPORTS];
+	bool ignore_rfc;
+};
+/* Kamailio's defaults: udp 30, tcp 20, tls 10, sctp 20; tls-sctp off. */
+void sc_sip_prefs_default(struct sc_sip_prefs *p);
+
+struct sc_sip_uri {
+	bool sips;
+	char host[SC_DNS_MAXTEXT];   /* as written, brackets removed */
+	int family;                  /* AF_INET/AF_INET6: numeric host */
+	unsigned char addr[16];
+	uint16_t port;               /* 0: none given */
+	int transport;               /* enum sc_sip_transport, -1: none */
+};
+/* sip: or sips: URI, user part, parameters (transport=, maddr= which
+ * replaces the host, RFC 3263 4) and headers.  0 or -EINVAL (also for
+ * sips with transport=udp, and unknown transports). */
+int sc_sip_uri_parse(const char *uri, struct sc_sip_uri *ret);
+
+#define SC_SIP_MAXTARGETS 64
+#define SC_SIP_MAXVIA 32
+#define SC_SIP_VIALEN 640
+
+struct sc_sip_target {
+	enum sc_sip_transport transport;
+	uint16_t port;
+	int family;                  /* AF_INET, AF_INET6; AF_UNSPEC: the
+				      * name has no address */
+	unsigned char addr[16];
+	bool down;                   /* marked (sc_marks): listed last */
+	bool local;                  /* sc_sip_serves: an address of ours */
+	unsigned naptr, srv;         /* 1 + index in via[] of the record
+				      * that led here; 0: none */
+	char host[SC_DNS_MAXTEXT];   /* the name resolved (or the numeric
+				      * host) */
+};
+
+struct sc_sip_result {
+	unsigned n;
+	bool truncated;              /* more than SC_SIP_MAXTARGETS */
+	unsigned queries;            /* lookups made (cache or upstream) */
+	struct sc_sip_target t[SC_SIP_MAXTARGETS];
+	unsigned nvia;
+	char via[SC_SIP_MAXVIA][SC_SIP_VIALEN]; /* "OWNER TYPE RDATA" */
+};
+
+/*
+ * RFC 3263 4 for `uri': the ordered list of (transport, host, port,
+ * address) a client should try, with the NAPTR and SRV records that
+ * led to each.  Numeric host, explicit port, transport parameter, NAPTR
+ * (order, preference, the client's `prefs'; SIPS URIs only TLS), SRV for
+ * each supported transport when there is no usable NAPTR, RFC 2782
+ * order (`rng', NULL: this thread's), A/AAAA per the configured family
+ * (any: A then AAAA), the domain's A/AAAA when no SRV RRset exists
+ * (never when one says "."), marked targets last.  Every lookup goes
+ * through sc_core_query (cache, then upstream, results stored).
+ * Returns the number of targets; -EINVAL (bad URI), -ENOENT (none),
+ * -EAGAIN (none, and a lookup failed: timeout, SERVFAIL).
+ */
+int sc_sip_resolve(struct sc_core *core, const char *uri, const struct sc_sip_prefs *prefs,
+		   struct sc_rng *rng, struct sc_sip_result *ret);
+/* "udp sip1.example.com 5060 192.0.2.1" (address "-" when none, " down"
+ * when marked).  Length or -ENOSPC. */
+int sc_sip_target_format(const struct sc_sip_target *t, char *out, size_t outlen);
+
+/* --- ENUM ----------------------------------------------------------- */
+
+#define SC_ENUM_MAX 32
+#define SC_ENUM_ALL 0x1u   /* keep every order (RFC 3403 stops at the
+			    * first order that gave a result) */
+
+struct sc_enum_entry {
+	uint16_t order, pref;
+	char service[256];           /* e.g. "E2U+sip" */
+	char uri[1024];              /* the regexp applied to the number */
+	char domain[SC_DNS_MAXTEXT]; /* owner of the NAPTR */
+};
+
+struct sc_enum_result {
+	unsigned n;
+	bool truncated;
+	char aus[20];                /* "+15550100": what the regexps saw */
+	struct sc_enum_entry e[SC_ENUM_MAX];
+};
+
+/* "+1 (555) 010-0" -> "0.1.0.5.5.5.1.SUFFIX" (visual separators - . ( )
+ * and blanks ignored; '+' and 1..15 digits required).  Length or
+ * -EINVAL/-ENOSPC.  `aus' (20 bytes, may be NULL) gets "+digits". */
+int sc_enum_domain(const char *number, const char *suffix, char *out, size_t outlen,
+		   char *aus);
+/*
+ * RFC 3402 substitution expression `re' (`relen' bytes, as in the NAPTR:
+ * delimiter, POSIX ERE, delimiter, replacement with \1..\9, delimiter,
+ * optional flag i) applied to `subject'.  Length of the result, -EINVAL
+ * (malformed), -ENOENT (no match), -ENOSPC.
+ */
+int sc_naptr_regexp(const char *re, size_t relen, const char *subject, char *out,
+		    size_t outlen);
+/*
+ * ENUM (RFC 6116): NAPTR of the number under each suffix in turn (NULL or
+ * 0 suffixes: e164.arpa) until one has records; terminal ("u") rules
+ * with an E2U service (of enumservice type `service' when not NULL, e.g.
+ * "sip") rewritten by their regexp, non-terminal ones ("" flags)
+ * followed (4 levels at most), by order then preference.  Returns the
+ * number of entries; -EINVAL, -ENOENT, -EAGAIN as sc_sip_resolve.
+ */
+int sc_sip_enum(struct sc_core *core, const char *number, const char *const *suffixes,
+		unsigned nsuffixes, const char *service, unsigned flags,
+		struct sc_enum_result *ret);
+
+/* --- serves --------------------------------------------------------- */
+
+#define SC_SIP_MAXLOCAL 64
+struct sc_sip_local {
+	unsigned n;
+	struct {
+		int family;
+		unsigned char addr[16];
+		unsigned prefix;      /* netmask length */
+		bool loopback;        /* the whole prefix is ours (127/8) */
+	} a[SC_SIP_MAXLOCAL];
+};
+/* This host's addresses (getifaddrs).  0 or -errno. */
+int sc_sip_local_addrs(struct sc_sip_local *ret);
+/* Is `addr' one of `local' (an interface address, or inside the prefix
+ * of a loopback interface, which the kernel treats as local)? */
+bool sc_sip_is_local(const struct sc_sip_local *local, int family, const void *addr);
+/*
+ * Mass virtual hosting: do the SIP SRV records of `domain' (those named
+ * by its SIP NAPTRs, and _sip._udp, _sip._tcp, _sips._tcp, _sip._sctp,
+ * _sips._sctp) point at this host?  Every target address found goes to
+ * ret (marked `local' when it is one of `local'; NULL: this host's).
+ * Returns 1 (yes), 0 (no), or -EINVAL, -EAGAIN (no answer, a lookup
+ * failed).
+ */
+int sc_sip_serves(struct sc_core *core, const char *domain, const struct sc_sip_local *local,
+		  struct sc_sip_result *ret);
 
 #endif /* SC_H */

@@ -10,9 +10,13 @@
  *                       "pass everything through": disabled by
  *                       SIPCACHE_DISABLE, bad configuration, cache file
  *                       missing, untrusted or not writable.
- *   sc_core_query()     res_nquery(): hosts file (when it comes first and
- *                       hosts_in_res_query), cache, upstream, store,
- *                       serve-stale; returns exactly what libresolv would.
+ *   sc_core_query()     res_nquery(): hosts file (when it comes first,
+ *                       hosts_in_res_query is on and the caller is the
+ *                       res_* front end: q->hosts), cache, upstream,
+ *                       store, serve-stale; returns exactly what libresolv
+ *                       would.  Address lookups (sc_addr.c) read the
+ *                       hosts file themselves, in nss_files' way: their
+ *                       DNS questions must get DNS's answers.
  *   sc_core_querydomain(), sc_core_search()
  *                       res_nquerydomain() and res_nsearch(): glibc's
  *                       search-list rules, each candidate name cached on
@@ -21,6 +25,9 @@
  *
  * One core per process, even when the preload and the NSS module are both
  * loaded: the NSS module asks for the preload's core first (see nss/).
+ * The set-up runs once (pthread_once, under init_lock so that a fork()
+ * waits for it: see "Fork" below), and puts back the process's SIGCHLD
+ * disposition, which tdb's robust-mutex probe replaces.
  * The recursion guard (sc_core_enter) is thread-local and shared by both:
  * anything that re-enters a resolver function from inside sipcache (a
  * group lookup over LDAP, say) passes straight through.
@@ -43,8 +50,11 @@
  *
  * Failures.  A network error, timeout, SERVFAIL or REFUSED is never stored
  * and never turned into a negative answer; when serve_stale allows, the
- * expired answer is served instead (RFC 8767, TTL 30), otherwise the
- * failure is returned unchanged.
+ * expired answer is served instead (RFC 8767, TTL 30 at most), otherwise
+ * the failure is returned unchanged, down to the one byte libresolv
+ * writes into the caller's buffer before it asks (the rcode, cleared).
+ * What libresolv accepted but our stricter parser refuses is handed on
+ * untouched and never stored.
  *
  * errno and h_errno, the libresolv way (measured on glibc 2.36, and read
  * in res_send.c and res_query.c).  A lookup that got a response leaves
@@ -53,7 +63,9 @@
  * failure (ECONNREFUSED, ETIMEDOUT...).  So a hit, a hosts-file answer and
  * a stale answer set errno to 0, an upstream call starts from the errno
  * the caller had (our own bookkeeping may have changed it) and its errno
- * is what the caller gets.  h_errno: res_nquery() sets it only on failure;
+ * is what the caller gets.  h_errno: res_nquery() sets it only on failure
+ * (a stale or hosts-file answer after a failed try puts back what the
+ * failed real call set);
  * res_nsearch() sets HOST_NOT_FOUND before it starts and never clears it,
  * so a search that succeeds leaves HOST_NOT_FOUND or the error of the last
  * candidate that failed; sc_core_search() reports that value, and the
@@ -62,13 +74,19 @@
  * What is never cached (passed straight to the real function): questions
  * libresolv would refuse, and callers whose options change what the
  * server is asked or what the answer holds, so that an answer fetched for
- * them would be wrong for another process or the reverse: no
- * RES_RECURSE (no recursion: a resolver's partial view), RES_USE_DNSSEC (DO bit:
+ * them would be wrong for another process or the reverse: no RES_RECURSE
+ * (no recursion: a resolver's partial view), RES_USE_DNSSEC (DO bit:
  * signatures in the answer), and AAAA under RES_NOAAAA (libresolv makes
  * up a NODATA answer locally; caching it would hide every AAAA record
  * from the rest of the host).  The AD bit of a served answer is cleared
  * unless the caller trusts it (RES_TRUSTAD), as libresolv's mask_ad_bit()
- * does for answers off the wire.
+ * does for answers off the wire.  (The OPT record of an EDNS0 caller's
+ * answer is stored with it and served to every caller; clients skip it.)
+ *
+ * Search.  sc_core_search() is glibc 2.36's __res_context_search rule for
+ * rule, with libresolv's own HOSTALIASES reading; it walks statp->dnsrch,
+ * which holds the first six domains of resolv.conf's search line (glibc
+ * itself walks them all).
  */
 #include <arpa/nameser.h>
 #include <errno.h>
@@ -76,6 +94,7 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <resolv.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,12 +137,15 @@ static __thread unsigned core_depth;
  */
 static bool read_hosts_multi(void)
 {
-	const char *env = getenv("RESOLV_MULTI");
+	const char *env = getenv("RESOLV_MULTI"), *path;
 	char buf[4096];
 	bool multi = false;
 	FILE *f;
 
-	f = fopen(HOSTCONF_PATH, "rce");
+	/* RESOLV_HOST_CONF names another file, as for glibc (ld.so
+	 * removes it from the environment of setuid programs). */
+	path = getenv("RESOLV_HOST_CONF");
+	f = fopen(path ? path : HOSTCONF_PATH, "rce");
 	if (f) {
 		while (fgets(buf, sizeof(buf), f)) {
 			char *p = buf + strspn(buf, " \t");
@@ -152,8 +174,27 @@ static gid_t lookup_group(const char *name)
 	return gr.gr_gid;
 }
 
+/*
+ * Fork.  The handlers are registered before the set-up runs, and the
+ * set-up runs under init_lock, which the prepare handler takes: a fork()
+ * in one thread while another is setting the core up waits for the
+ * set-up to finish, so the child inherits either no core or a whole one.
+ * (Otherwise pthread_once would run the set-up again in the child, over
+ * the half-done state of the parent's thread, and tdb refuses to open the
+ * file there.)  The set-up itself must therefore never call
+ * pthread_atfork(): the forking thread holds libc's atfork lock while it
+ * waits for init_lock.  init_lock is recursive because the set-up forks
+ * too: tdb_runtime_check_for_robust_mutexes() probes the mutexes in a
+ * child process, on the first open in each process.  The child reopens
+ * the cache lazily, at its first lookup (sc_cache_fork_child).
+ */
+static pthread_mutex_t init_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static bool atfork_ok;
+
 static void atfork_prepare(void)
 {
+	pthread_mutex_lock(&init_lock);
 	if (the_core) {
 		pthread_rwlock_wrlock(&the_core->hosts_lock);
 		sc_cache_fork_prepare(the_core->cache);
@@ -166,18 +207,34 @@ static void atfork_parent(void)
 		sc_cache_fork_parent(the_core->cache);
 		pthread_rwlock_unlock(&the_core->hosts_lock);
 	}
+	pthread_mutex_unlock(&init_lock);
 }
 
 static void atfork_child(void)
 {
+	pthread_mutexattr_t a;
+
 	if (the_core) {
 		sc_cache_fork_child(the_core->cache);
 		pthread_rwlock_init(&the_core->hosts_lock, NULL);
 	}
+	/* Held by the forking thread, whose id the child's thread does not
+	 * share: a fresh recursive mutex, not an unlock. */
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&init_lock, &a);
+	pthread_mutexattr_destroy(&a);
+}
+
+static void atfork_register(void)
+{
+	atfork_ok = pthread_atfork(atfork_prepare, atfork_parent, atfork_child) == 0;
 }
 
 static void core_init(void)
 {
+	struct sigaction sigchld;
+	bool have_sigchld;
 	struct sc_core *core;
 	struct sc_cache_opts o;
 	char err[512];
@@ -213,7 +270,21 @@ static void core_init(void)
 	o.max_entries = core->conf.max_entries;
 	o.create = true;
 	o.group = core->group;
+	o.keep_stale = core->conf.serve_stale;
+	/*
+	 * The first tdb open in a process runs tdb's robust-mutex probe,
+	 * which forks a child and installs its own SIGCHLD handler for
+	 * good (plain sa_handler, chaining to the old one).  In somebody
+	 * else's process that would drop an SA_SIGINFO handler or
+	 * SA_NOCLDWAIT, and turn an ignored SIGCHLD (children reaped by the
+	 * kernel) into zombies.  The probe has waited for its child when it
+	 * returns: put the host's disposition back.
+	 */
+	have_sigchld = sigaction(SIGCHLD, NULL, &sigchld) == 0;
 	r = sc_cache_open(&core->cache, &o);
+	if (have_sigchld) {
+		sigaction(SIGCHLD, &sigchld, NULL);
+	}
 	if (r < 0) {
 		SC_LOG_FAULT(SC_FAULT_CACHE_OPEN, LOG_WARNING,
 			     "%s: %s; passing lookups through uncached",
@@ -225,7 +296,9 @@ static void core_init(void)
 	    sc_hosts_open(&core->hosts, core->conf.hosts_file) < 0) {
 		core->hosts = NULL;
 	}
-	if (pthread_atfork(atfork_prepare, atfork_parent, atfork_child) != 0) {
+	if (!atfork_ok) {
+		/* Without the handlers a child would share our descriptor
+		 * and locks: run uncached rather than risk it. */
 		sc_hosts_close(core->hosts);
 		sc_cache_close(core->cache);
 		goto fail;
@@ -235,6 +308,24 @@ static void core_init(void)
 
 fail:
 	free(core);
+}
+
+/*
+ * pthread_once() marks the set-up done only after this returns, so a fork
+ * just after the unlock below gives a child that runs the set-up again
+ * (glibc restarts a once-routine interrupted by fork) over a core it
+ * already holds: init_ran, inherited with the rest, says it ran.
+ */
+static bool init_ran;
+
+static void core_init_locked(void)
+{
+	pthread_mutex_lock(&init_lock);
+	if (!init_ran) {
+		core_init();
+		init_ran = true;
+	}
+	pthread_mutex_unlock(&init_lock);
 }
 
 struct sc_core *sc_core_get(const struct sc_real *real)
@@ -260,7 +351,8 @@ struct sc_core *sc_core_get(const struct sc_real *real)
 	if (!__atomic_load_n(&init_real_set, __ATOMIC_ACQUIRE)) {
 		return NULL;   /* nobody told us how to ask upstream */
 	}
-	pthread_once(&core_once, core_init);
+	pthread_once(&atfork_once, atfork_register);
+	pthread_once(&core_once, core_init_locked);
 	return __atomic_load_n(&the_core, __ATOMIC_ACQUIRE);
 }
 
@@ -666,7 +758,7 @@ static int query_hosts(struct sc_core *core, const struct sc_query *q,
 	char name[NS_MAXDNAME];
 	int r;
 
-	if (!core->conf.hosts_in_res_query || q->class != C_IN ||
+	if (!q->hosts || !core->conf.hosts_in_res_query || q->class != C_IN ||
 	    (q->type != T_A && q->type != T_AAAA) ||
 	    sc_dns_name_to_text(qname, name, sizeof(name)) < 0) {
 		return -ENOENT;
@@ -758,7 +850,7 @@ int sc_core_query(struct sc_core *core, const struct sc_query *q, int *ret_herrn
 	bool cache_ok;
 	int64_t now;
 	int n, r, herrno = NO_RECOVERY;
-	int caller_errno = errno, up_errno;
+	int caller_errno = errno, up_errno, caller_h, caller_res_h;
 
 	if (q->statp == NULL && !(_res.options & RES_INIT) && res_init() != 0) {
 		goto passthrough;
@@ -815,6 +907,17 @@ int sc_core_query(struct sc_core *core, const struct sc_query *q, int *ret_herrn
 		free(m);
 		goto passthrough;
 	}
+	/* A stale or hosts-file answer after a failed exchange is a
+	 * success: the caller must find h_errno as a success leaves it, not
+	 * as the failed real call set it. */
+	caller_h = h_errno;
+	caller_res_h = (q->statp ? q->statp : &_res)->res_h_errno;
+	/* libresolv clears the rcode in the caller's buffer before it asks
+	 * (hp->rcode = NOERROR): after a failed exchange that is all the
+	 * buffer holds, and the caller can see it. */
+	if (q->anslen > 3) {
+		q->answer[3] &= 0xf0;
+	}
 	errno = caller_errno;
 	n = upstream(core, q, buf, &len, &herrno);
 	up_errno = errno;
@@ -848,14 +951,14 @@ int sc_core_query(struct sc_core *core, const struct sc_query *q, int *ret_herrn
 	if (core->hosts_order == SC_HOSTS_DNS_FIRST) {
 		r = serve_hosts(core, q, qname, ret_herrno);
 		if (r >= 0) {
-			goto out_ret;
+			goto restore_h;
 		}
 	}
 	if (cache_ok && core->conf.serve_stale > 0 &&
 	    sc_cache_get(core->cache, &key, now, core->conf.serve_stale, next_id(), qname,
 			 q->answer, (size_t)q->anslen, &hit) == 0) {
 		r = serve_hit(core, q, &hit, ret_herrno);
-		goto out_ret;
+		goto restore_h;
 	}
 
 answer:
@@ -864,7 +967,7 @@ answer:
 		/* `dns files': the hosts file answers what DNS does not. */
 		r = serve_hosts(core, q, qname, ret_herrno);
 		if (r >= 0) {
-			goto out_ret;
+			goto restore_h;
 		}
 	}
 	if (len > 0) {
@@ -880,6 +983,11 @@ answer:
 		*ret_herrno = herrno;
 	}
 	errno = up_errno;
+	goto out_ret;
+
+restore_h:
+	h_errno = caller_h;
+	(q->statp ? q->statp : &_res)->res_h_errno = caller_res_h;
 out_ret:
 	free(buf);
 	free(m);

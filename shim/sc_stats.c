@@ -17,6 +17,11 @@
  * between processes.  The file also holds the sweep lease, so that one
  * process at a time sweeps the cache.
  *
+ * The marks of sipcachectl down/up (sc_marks.c) live in the cache file;
+ * here are the generation that tells every thread when to re-read them
+ * (so that a hit learns "no change" from one atomic load) and the lease
+ * that keeps two writers from losing each other's change.
+ *
  * It also carries the change counters that let each thread keep a private
  * copy of the entries it serves (see sc_cache.c, "first level"): a writer
  * bumps the counter of the key's bucket after its store or delete is
@@ -39,6 +44,7 @@
 #define STATS_MAGIC 0x53435332u /* "SCS2" */
 #define STATS_SHARDS 16
 #define STATS_SWEEP_LEASE 30    /* seconds a crashed sweeper blocks others */
+#define STATS_MARKS_LEASE 5     /* seconds a crashed marks writer blocks others */
 
 struct stats_shard {
 	uint64_t c[SC_STAT__MAX];
@@ -52,7 +58,12 @@ struct stats_file {
 	int64_t entries;
 	int64_t bytes;
 	int64_t sweep_until;        /* lease: nobody else sweeps before this */
-	unsigned char pad[32];
+	/* Target marks (sc_marks.c): the writers' lease and the generation
+	 * each change bumps.  They took bytes of the former padding, which
+	 * older files hold as zeros: no lease, generation 0. */
+	int64_t marks_until;
+	uint32_t marks_gen;
+	unsigned char pad[20];
 	struct stats_shard shard[STATS_SHARDS];
 	/* Change counters for the per-thread first level (sc_cache.c):
 	 * bumped after every write, per bucket of key hashes, and all at
@@ -148,6 +159,58 @@ int sc_stats_open(struct sc_stats **ret, const char *path, bool create,
 		__atomic_store_n(&s->f->size, (uint32_t)sizeof(struct stats_file),
 				 __ATOMIC_RELAXED);
 	}
+	*ret = s;
+	return 0;
+
+fail:
+	close(fd);
+	return r;
+}
+
+/*
+ * Read-only: counters are plain numbers, safe to read without any lock,
+ * so users who may not write the cache (a monitoring agent) can still see
+ * them.  The file is never created, resized or stamped from here.
+ */
+int sc_stats_open_readonly(struct sc_stats **ret, const char *path, gid_t group)
+{
+	struct sc_stats *s;
+	struct stat st;
+	void *map;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		return -errno;
+	}
+	if (fstat(fd, &st) != 0) {
+		r = -errno;
+		goto fail;
+	}
+	r = sc_trust_stat(&st, false, group);
+	if (r < 0) {
+		goto fail;
+	}
+	if ((size_t)st.st_size < sizeof(struct stats_file)) {
+		r = -EBADMSG;
+		goto fail;
+	}
+	map = mmap(NULL, sizeof(struct stats_file), PROT_READ, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		r = -errno;
+		goto fail;
+	}
+	close(fd);
+	if (__atomic_load_n(&((struct stats_file *)map)->magic, __ATOMIC_ACQUIRE) != STATS_MAGIC) {
+		munmap(map, sizeof(struct stats_file));
+		return -EBADMSG;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		munmap(map, sizeof(struct stats_file));
+		return -ENOMEM;
+	}
+	s->f = map;
 	*ret = s;
 	return 0;
 
@@ -359,4 +422,52 @@ void sc_stats_epoch_bump(struct sc_stats *s)
 		return;
 	}
 	__atomic_fetch_add(&s->f->epoch, 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * Marks generation: the epoch (bumped by flushes, sweeps and the rebuild
+ * of the cache file, which may drop the marks record) in the high half,
+ * the count of changes of the mark set in the low half, so that either
+ * makes a thread re-read its copy.
+ */
+uint64_t sc_stats_marks_gen(const struct sc_stats *s)
+{
+	uint32_t epoch = __atomic_load_n(&s->f->epoch, __ATOMIC_ACQUIRE);
+	uint32_t gen = __atomic_load_n(&s->f->marks_gen, __ATOMIC_ACQUIRE);
+
+	return (uint64_t)epoch << 32 | gen;
+}
+
+void sc_stats_marks_bump(struct sc_stats *s)
+{
+	if (s == NULL) {
+		return;
+	}
+	__atomic_fetch_add(&s->f->marks_gen, 1, __ATOMIC_RELEASE);
+}
+
+/* The sweep lease's rules: a lease past its end, or absurdly far ahead
+ * (a clock stepped back), is free. */
+bool sc_stats_marks_lock(struct sc_stats *s, int64_t now)
+{
+	int64_t until;
+
+	if (s == NULL) {
+		return true;
+	}
+	until = __atomic_load_n(&s->f->marks_until, __ATOMIC_ACQUIRE);
+	if (until > now && until <= now + STATS_MARKS_LEASE) {
+		return false;
+	}
+	return __atomic_compare_exchange_n(&s->f->marks_until, &until,
+					   now + STATS_MARKS_LEASE, false,
+					   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+void sc_stats_marks_unlock(struct sc_stats *s)
+{
+	if (s == NULL) {
+		return;
+	}
+	__atomic_store_n(&s->f->marks_until, 0, __ATOMIC_RELEASE);
 }
