@@ -5,8 +5,7 @@
 #   make check-build       warning-free builds with gcc and clang
 #   make check-fuzz-replay every fuzz target over its seed corpus
 #   make check-integration tests against a real DNS server (root)
-#   make check-packaging   deb and rpm built, installed and removed (root);
-#                          joins `check' once the NSS module is in the tree
+#   make check-packaging   deb and rpm built, installed and removed (root)
 #   make fuzz              each fuzz target for FUZZ_SECONDS (default 60)
 
 UNIT_SRC = $(sort $(wildcard tests/check_*.c))
@@ -100,6 +99,7 @@ check: deps
 	$(MAKE) check-fuzz-replay
 	$(MAKE) check-install
 	$(MAKE) check-integration
+	$(MAKE) check-packaging
 	@echo "sipcache: all tests passed"
 
 .PHONY: unit-bins progs check-install check-integration check check-unit check-build check-fuzz-replay fuzz fuzz-bins deps

@@ -167,14 +167,14 @@ fi
 
 # rpm_files RPM: MODE PATH of every file (not directories), docs, the
 # build-id links rpmbuild adds for executables and %ghost files (the
-# cache, made at run time) aside.  Man pages without a compression
+# cache, made at run time) and the license file (%license) aside.  Man pages without a compression
 # suffix: brp-compress gzips them on the distributions the RPM is for,
 # while Debian's rpm 4.18 runs its brp-compress (`read -d', a bashism)
 # with dash and leaves them as they are.
 rpm_files() {
 	rpm -qp --queryformat '[%{FILEMODES:octal} %{FILENAMES} %{FILEFLAGS:fflags}\n]' "$1" 2>/dev/null |
 		awk '$1 !~ /^4/ && $3 !~ /g/ { print substr($1, length($1) - 2), $2 }' |
-		grep -v -e ' /usr/share/doc/' -e ' /usr/lib/\.build-id/' |
+		grep -v -e ' /usr/share/doc/' -e ' /usr/share/licenses/' -e ' /usr/lib/\.build-id/' |
 		sed -e "s|^\([0-7]*\) $rpmlibdir/|\1 LIBDIR/|" -e 's|^\([0-7]* /usr/share/man/.*\)\.gz$|\1|' | sort
 }
 sed 's|\.gz$||' "$tmp/want.main" >"$tmp/want.main.rpm"
