@@ -24,6 +24,9 @@
  *   sc_stats.c    shared lock-free counters beside the cache file
  *   sc_hosts.c    the hosts file, with nss_files semantics
  *   sc_trust.c    may a shared file be trusted (owner, mode)
+ *   sc_srv.c      served-answer order, marks applied, related records
+ *   sc_marks.c    target marks (sipcachectl down/up), shared
+ *   sc_sip.c      RFC 3263 selection, ENUM, serves (sipcachectl)
  */
 #ifndef SC_H
 #define SC_H
@@ -136,6 +139,7 @@ enum sc_family {
 enum sc_srv_order {
 	SC_SRV_KEEP,
 	SC_SRV_RFC2782,
+	SC_SRV_RFC2782_WEIGHTS,  /* and weights rewritten along the order */
 };
 
 /*
@@ -477,6 +481,16 @@ enum sc_stat_type sc_stats_type_index(uint16_t qtype);
  * hash, read with acquire; bumped (release) after a write completes. */
 #define SC_STATS_GEN_BUCKETS 4096
 uint64_t sc_stats_gen(const struct sc_stats *s, uint32_t hash);
+/*
+ * Single flight of upstream questions, host-wide (key: a hash of the
+ * cache key).  begin: 1 when the caller leads (asks upstream, stores,
+ * then calls end), 0 when another thread or process is asking (wait for
+ * its answer in the cache, at most stale_ms), -1 when the table has no
+ * room (ask without coordination).  active: is a live claim still there?
+ */
+int sc_stats_flight_begin(struct sc_stats *s, uint64_t key, int64_t now_ms, int64_t stale_ms);
+bool sc_stats_flight_active(struct sc_stats *s, uint64_t key, int64_t now_ms, int64_t stale_ms);
+void sc_stats_flight_end(struct sc_stats *s, uint64_t key);
 void sc_stats_gen_bump(struct sc_stats *s, uint32_t hash);
 void sc_stats_epoch_bump(struct sc_stats *s);
 const char *sc_stats_name(enum sc_stat what);       /* "hits", ... */
@@ -624,6 +638,18 @@ int sc_cache_put_internal(struct sc_cache *c, const void *key, size_t klen,
 int sc_cache_get_internal(struct sc_cache *c, const void *key, size_t klen,
 			  void *val, size_t vlen, size_t *ret_len);
 
+/*
+ * The hit path on one stored value, without a file (the stored-value fuzz
+ * target, tests/fuzz/fuzz_value.c): `value' holds `len' bytes as tdb
+ * would hand them over; they get the checks of a record read from the
+ * file, then the rewrite into `out', exactly as sc_cache_get() serves
+ * them (no first level).  Returns 0, -ENOENT (expired beyond max_stale)
+ * or -EBADMSG (the value fails its checks).
+ */
+int sc_cache_value_serve(const void *value, size_t len, int64_t now, uint32_t max_stale,
+			 uint16_t id, const unsigned char *qname, unsigned char *out,
+			 size_t outlen, struct sc_hit *ret);
+
 /* ------------------------------------------------------------------ */
 /* sc_hosts.c                                                          */
 /* ------------------------------------------------------------------ */
@@ -764,6 +790,13 @@ struct sc_query {
 	 * lookups (sc_addr.c) consult the file themselves, and a DNS
 	 * question of theirs must get DNS's answer. */
 	bool hosts;
+	/* 0 for a caller's question; 1.. for the core's own prefetch of the
+	 * rest of an RFC 3263 chain (not counted as misses, never reordered,
+	 * prefetching no further than PREFETCH_DEPTH). */
+	unsigned depth;
+	/* A library caller (sc_sip.c) that wants the records as stored: no
+	 * RFC 2782 order, marked targets not dropped (it flags them). */
+	bool raw;
 };
 int sc_core_query(struct sc_core *core, const struct sc_query *q, int *ret_herrno);
 /* res_nquerydomain(): name + "." + domain, or the name as given when
@@ -1006,6 +1039,10 @@ void sc_stats_marks_unlock(struct sc_stats *s);
 #define SC_SRV_ORDER 0x1u  /* RFC 2782 order for SRV answers (srv_order) */
 #define SC_SRV_DROP  0x2u  /* marked records dropped while an unmarked one
 			    * remains; without it they only go last */
+#define SC_SRV_REWEIGHT 0x4u /* with SC_SRV_ORDER: within each priority, the
+			      * weights (the same multiset) rewritten to
+			      * decrease along the served order, for clients
+			      * that re-sort by priority, then weight */
 
 /*
  * Hit path.  `msg' holds a whole answer as served to the caller (`len'
@@ -1014,10 +1051,11 @@ void sc_stats_marks_unlock(struct sc_stats *s);
  * question name or the end of its CNAME chain) are put in RFC 2782
  * order; with live marks, marked SRV targets (SRV) or marked addresses
  * (A, AAAA) go last, or are dropped (SC_SRV_DROP) while an unmarked
- * record remains.  No other record moves.  The message is re-encoded
- * (names recompressed, see sc_srv.c), so it stays valid however records
- * move.  Returns the new length (`len' when nothing changed; never more
- * than bufsize), or -errno with `msg' unchanged: -EBADMSG/-E2BIG (our
+ * record remains.  No other record moves.  The message is written anew
+ * (its compression pointers re-aimed, see sc_srv.c), so it stays valid
+ * however records move, and never grows below 16 KiB.  Returns the new
+ * length (`len' when nothing changed; never more than bufsize), or
+ * -errno with `msg' unchanged: -EBADMSG/-E2BIG (our
  * parser refuses it), -ENOTSUP (it holds a type with names we do not
  * know how to move), -EMSGSIZE (the result would not fit), -ENOMEM.
  * No malloc but once per thread (a work area).
@@ -1186,7 +1224,11 @@ int sc_enum_domain(const char *number, const char *suffix, char *out, size_t out
  * RFC 3402 substitution expression `re' (`relen' bytes, as in the NAPTR:
  * delimiter, POSIX ERE, delimiter, replacement with \1..\9, delimiter,
  * optional flag i) applied to `subject'.  Length of the result, -EINVAL
- * (malformed), -ENOENT (no match), -ENOSPC.
+ * (malformed; or an ERE we refuse so that a record cannot hang or
+ * exhaust the caller: back references inside it, NUL bytes, repetitions
+ * that would make regcomp build a huge tree or explode its epsilon
+ * closures; see sc_sip.c), -ENOENT (no match),
+ * -ENOSPC.
  */
 int sc_naptr_regexp(const char *re, size_t relen, const char *subject, char *out,
 		    size_t outlen);

@@ -162,7 +162,10 @@ static int value_decode(const unsigned char *p, size_t len, struct value_hdr *re
 		return -EBADMSG;
 	}
 	memcpy(&h, p, sizeof(h));
-	if (h.magic != VALUE_MAGIC || h.msglen < SC_DNS_HDRLEN ||
+	/* stored_at: sc_now() seconds; anything else is forged and would
+	 * overflow the expiry arithmetic (sc_policy_remaining, eviction). */
+	if (h.magic != VALUE_MAGIC || h.stored_at < 0 || h.stored_at > INT64_MAX / 4 ||
+	    h.msglen < SC_DNS_HDRLEN ||
 	    h.msglen > SC_DNS_MAXMSG || h.nttl > SC_DNS_MAXRR ||
 	    len != sizeof(h) + (size_t)h.nttl * 2 + h.msglen) {
 		return -EBADMSG;
@@ -289,6 +292,28 @@ struct tdb_mutexes_layout {   /* tdb's struct tdb_mutexes */
 #define TDB_DISK_FEATURE_MUTEX 0x1u
 #define TDB_DISK_MAX_HASH (1u << 24)
 
+/* Wait (bounded) for a read lock on tdb's OPEN_LOCK byte, then drop it. */
+static int open_lock_wait(int fd)
+{
+	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
+	int64_t deadline = sc_now_mono_ms() + 2000;
+
+	while (fcntl(fd, F_SETLK, &fl) != 0) {
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = 1000000 };
+
+		if (errno != EAGAIN && errno != EACCES && errno != EINTR) {
+			return -errno;
+		}
+		if (sc_now_mono_ms() > deadline) {
+			return -ETIMEDOUT;
+		}
+		nanosleep(&ts, NULL);
+	}
+	fl.l_type = F_UNLCK;
+	fcntl(fd, F_SETLK, &fl);
+	return 0;
+}
+
 /* 0 for a whole tdb file, 1 for an empty file, -EPERM for a file we may
  * not trust (checked before tdb writes anything into it), -EBADMSG for
  * anything else (never to be opened), or -errno (-ENOENT: no file). */
@@ -313,6 +338,21 @@ static int check_file(const char *path, gid_t group)
 	}
 	r = sc_trust_stat(&st, false, group);
 	if (r < 0) {
+		goto out;
+	}
+	/*
+	 * A file being created by another process is empty, then partly
+	 * written, until tdb drops its OPEN_LOCK (a write lock on byte 0):
+	 * read it only under a read lock of that byte, waited for within a
+	 * bound.  (Our own descriptor: closing it drops no lock of ours, we
+	 * hold none on this file before tdb opens it.)
+	 */
+	r = open_lock_wait(fd);
+	if (r < 0) {
+		goto out;
+	}
+	if (fstat(fd, &st) != 0) {
+		r = -errno;
 		goto out;
 	}
 	if (st.st_size == 0) {
@@ -507,6 +547,16 @@ static int do_reopen(struct sc_cache *c)
 	if (c->tdb == NULL) {
 		return -EBADF;
 	}
+	/* tdb_reopen() closes the descriptor it holds: a forked child that
+	 * closed everything and opened files of its own may have one of
+	 * them under that number.  Then the handle is dead, never closed. */
+	if (fstat(tdb_fd(c->tdb), &st) != 0 || st.st_dev != c->dev || st.st_ino != c->ino) {
+		SC_LOG_FAULT(SC_FAULT_CACHE_FD, LOG_ERR,
+			     "%s: cache descriptor closed or replaced; running uncached", c->path);
+		c->tdb = NULL;
+		c->broken = true;
+		return -EBADF;
+	}
 	if (tdb_reopen(c->tdb) != 0) {
 		/* tdb_reopen closed the context on failure. */
 		c->tdb = NULL;
@@ -534,13 +584,32 @@ int sc_cache_reopen(struct sc_cache *c)
 }
 
 /* Called with c->lock held before every use. */
+/*
+ * Called with c->lock held before every use of the tdb context, i.e. on
+ * every path but a first-level hit.  The descriptor is checked each time
+ * (one fstat): a daemon may have closed it and opened a file of its own
+ * under the same number since our last look, and tdb writes through it
+ * (stores, growth) and re-maps through it (a record beyond the map):
+ * writing into that file, or walking its bytes as hash chains, is never
+ * acceptable, not even for the second until sc_cache_revalidate looks.
+ */
 static int ready(struct sc_cache *c)
 {
+	struct stat st;
+
 	if (c->broken || c->tdb == NULL) {
 		return -EBADF;
 	}
 	if (c->need_reopen) {
 		return do_reopen(c);
+	}
+	if (fstat(tdb_fd(c->tdb), &st) != 0 || st.st_dev != c->dev || st.st_ino != c->ino) {
+		SC_LOG_FAULT(SC_FAULT_CACHE_FD, LOG_ERR,
+			     "%s: cache descriptor closed or replaced; running uncached", c->path);
+		/* Never tdb_close(): it would close a stranger's descriptor. */
+		c->tdb = NULL;
+		c->broken = true;
+		return -EBADF;
 	}
 	return 0;
 }
@@ -882,6 +951,23 @@ out:
 	return r;
 }
 
+/* The same parser on a value given by the caller: what a record of any
+ * content read from the file would make of the hit path. */
+int sc_cache_value_serve(const void *value, size_t len, int64_t now, uint32_t max_stale,
+			 uint16_t id, const unsigned char *qname, unsigned char *out,
+			 size_t outlen, struct sc_hit *ret)
+{
+	struct get_ctx g = {
+		.now = now, .max_stale = max_stale, .id = id, .qname = qname,
+		.out = out, .outlen = outlen, .hit = ret, .result = -ENOENT,
+	};
+	TDB_DATA key = { .dptr = NULL, .dsize = 0 };
+	TDB_DATA data = { .dptr = (unsigned char *)value, .dsize = len };
+
+	get_parser(key, data, &g);
+	return g.result;
+}
+
 /* ------------------------------------------------------------------ */
 /* miss path                                                           */
 
@@ -1047,10 +1133,12 @@ static int flush_fn(struct tdb_context *tdb, TDB_DATA key, TDB_DATA data, void *
 	if (f->name && (key.dsize != f->namelen + 4 || memcmp(key.dptr, f->name, f->namelen) != 0)) {
 		return 0;
 	}
-	/* A write traverse may delete the record it is visiting. */
+	/* A write traverse may delete the record it is visiting.  Another
+	 * process may have deleted it since the traverse read it (tdb then
+	 * only marks it dead): gone is what we wanted, not a failure. */
 	if (tdb_delete(tdb, key) == 0) {
 		f->removed++;
-	} else {
+	} else if (tdb_error(tdb) != TDB_ERR_NOEXIST) {
 		f->failed++;
 	}
 	return 0;

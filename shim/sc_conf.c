@@ -225,6 +225,7 @@ static const char *const family_words[] = {
 static const char *const srv_order_words[] = {
 	[SC_SRV_KEEP] = "keep",
 	[SC_SRV_RFC2782] = "rfc2782",
+	[SC_SRV_RFC2782_WEIGHTS] = "rfc2782-weights",
 	NULL
 };
 static const char *const log_words[] = {
@@ -256,7 +257,7 @@ static const struct conf_key conf_keys[] = {
 	{ "family", KT_ENUM, F(family), 0, 0, family_words,
 	  "any, ipv4, ipv6 or prefer-ipv6" },
 	{ "srv_order", KT_ENUM, F(srv_order), 0, 0, srv_order_words,
-	  "keep or rfc2782" },
+	  "keep, rfc2782 or rfc2782-weights" },
 	{ "prefetch", KT_BOOL, F(prefetch), 0, 0, NULL, NULL },
 	{ "group", KT_GROUP, F(group), 0, 0, NULL, NULL },
 	{ "log", KT_ENUM, F(log), 0, 0, log_words, "syslog, stderr or off" },

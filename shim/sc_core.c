@@ -104,6 +104,7 @@
 #include "sc.h"
 
 #define UPSTREAM_BUFSIZE 65536
+#define PREFETCH_DEPTH 2        /* NAPTR -> SRV -> A/AAAA */
 #define EDNS_BUFFER_SIZE 1200   /* glibc's RESOLV_EDNS_BUFFER_SIZE */
 #define NSSWITCH_PATH "/etc/nsswitch.conf"
 #define HOSTCONF_PATH "/etc/host.conf"
@@ -803,10 +804,46 @@ static bool options_cacheable(unsigned long options, int type)
 	return true;
 }
 
+/*
+ * SIP-aware serving (docs/sip.md): an SRV answer in RFC 2782 order when
+ * srv_order = rfc2782, and marked targets (sipcachectl down) last, or
+ * dropped while an unmarked record remains, in SRV and A/AAAA answers.
+ * Only a whole answer in the caller's buffer is touched; `len' is its
+ * length, the new length is returned.  Without marks and with srv_order =
+ * keep this costs two atomic loads (sc_marks_current).
+ */
+static size_t served_order(struct sc_core *core, const struct sc_query *q, size_t len,
+			   int64_t now)
+{
+	const struct sc_marks *marks;
+	unsigned flags = 0;
+	int r;
+
+	if (q->class != C_IN || (q->type != T_SRV && q->type != T_A && q->type != T_AAAA) ||
+	    len > (size_t)q->anslen || q->depth > 0 || q->raw) {
+		return len;
+	}
+	if (q->type == T_SRV && core->conf.srv_order == SC_SRV_RFC2782) {
+		flags |= SC_SRV_ORDER;
+	} else if (q->type == T_SRV && core->conf.srv_order == SC_SRV_RFC2782_WEIGHTS) {
+		flags |= SC_SRV_ORDER | SC_SRV_REWEIGHT;
+	}
+	marks = sc_marks_current(core->cache, now);
+	if (marks) {
+		flags |= SC_SRV_DROP;
+	}
+	if (flags == 0) {
+		return len;
+	}
+	r = sc_srv_apply(q->answer, len, (size_t)q->anslen, flags, marks, now, sc_rng_thread());
+	return r > 0 ? (size_t)r : len;
+}
+
 static int serve_hit(struct sc_core *core, const struct sc_query *q, const struct sc_hit *hit,
-		     int *ret_herrno)
+		     int64_t now, int *ret_herrno)
 {
 	struct sc_stats *st = sc_core_stats(core);
+	size_t len = hit->len;
 
 	if (hit->stale) {
 		sc_stats_inc(st, SC_STAT_STALE_SERVED);
@@ -822,8 +859,11 @@ static int serve_hit(struct sc_core *core, const struct sc_query *q, const struc
 	if (hit->written > 3 && !(caller_options(q) & RES_TRUSTAD)) {
 		q->answer[3] &= (unsigned char)~0x20u;
 	}
+	if (hit->written == hit->len && !(hit->flags & SC_ENTRY_NEGATIVE)) {
+		len = served_order(core, q, len, now);
+	}
 	errno = 0;   /* a response was had: libresolv leaves errno 0 */
-	return finish(q, hit->len, hit->rcode, hit->ancount, ret_herrno);
+	return finish(q, len, hit->rcode, hit->ancount, ret_herrno);
 }
 
 /* The hosts file answering res_query: errno as for any response. */
@@ -838,6 +878,188 @@ static int serve_hosts(struct sc_core *core, const struct sc_query *q,
 	return r;
 }
 
+/*
+ * Single flight (miss path): when several threads or processes miss the
+ * same question at once (16 SIP workers after a flush, or after a popular
+ * entry expired), the first claims it in the stats file's flight table
+ * and asks upstream; the others wait for its answer to appear in the
+ * cache, polling with backoff, for at most one resolver timeout (the
+ * state's retrans, within [100 ms, 5 s]): a leader that is slow, failed
+ * without an answer to store, or died, costs them that wait at most, then
+ * they ask upstream themselves.  No lock is held while waiting.
+ */
+static uint64_t flight_key(const struct sc_key *key)
+{
+	return sc_checksum(key->buf, key->len, 0x666c69676874ULL);
+}
+
+static int64_t flight_bound_ms(const struct sc_query *q)
+{
+	const struct __res_state *st = q->statp ? q->statp : &_res;
+	int64_t ms = (int64_t)st->retrans * 1000;
+
+	return ms < 100 ? 100 : ms > 5000 ? 5000 : ms;
+}
+
+static int flight_begin(struct sc_core *core, const struct sc_query *q, const struct sc_key *key)
+{
+	return sc_stats_flight_begin(sc_core_stats(core), flight_key(key), sc_now_mono_ms(),
+				     flight_bound_ms(q));
+}
+
+static void flight_end(struct sc_core *core, const struct sc_key *key)
+{
+	sc_stats_flight_end(sc_core_stats(core), flight_key(key));
+}
+
+/* 0 with the answer in q->answer (and *ret_hit) once the leader stored
+ * it; -ENOENT when the caller should ask upstream itself. */
+static int flight_wait(struct sc_core *core, const struct sc_query *q, const struct sc_key *key,
+		       const unsigned char *qname, int64_t now, struct sc_hit *ret_hit)
+{
+	int64_t start = sc_now_mono_ms(), bound = flight_bound_ms(q);
+	uint64_t fk = flight_key(key);
+	long sleep_ns = 200000;
+
+	for (;;) {
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = sleep_ns };
+		bool active;
+		int64_t t;
+
+		nanosleep(&ts, NULL);
+		if (sleep_ns < 2000000) {
+			sleep_ns *= 2;
+		}
+		t = sc_now_mono_ms();
+		active = sc_stats_flight_active(sc_core_stats(core), fk, t, bound);
+		if (sc_cache_get(core->cache, key, now, 0, next_id(), qname, q->answer,
+				 (size_t)q->anslen, ret_hit) == 0) {
+			return 0;
+		}
+		if (!active || t - start >= bound) {
+			return -ENOENT;
+		}
+	}
+}
+
+/*
+ * Related records (miss path): the additional records of a NAPTR or SRV
+ * answer that belong to its RFC 3263 chain (SRV of NAPTR replacements,
+ * A/AAAA of SRV targets; sc_srv_related takes nothing else) become
+ * entries of their own, each with its own TTL, so the next steps of the
+ * same call hit.  Stored only when the cache holds no fresh answer for
+ * that question already: an additional section never overrides an
+ * authoritative answer that was asked for.
+ */
+struct related_ctx {
+	struct sc_core *core;
+	int64_t now;
+	int stored;
+};
+
+static int store_related_fn(const struct sc_msg *ans, void *priv)
+{
+	struct related_ctx *x = priv;
+	const unsigned char *qname = ans->buf + SC_DNS_HDRLEN;
+	unsigned char probe[SC_DNS_HDRLEN];
+	struct sc_ttl_limits lim;
+	struct sc_key key;
+	struct sc_hit hit;
+	uint32_t lifetime;
+
+	if (sc_key_make(&key, qname, ans->qtype, ans->qclass) < 0) {
+		return 0;
+	}
+	sc_policy_limits(&x->core->conf, qname, &lim);
+	if (sc_policy_classify(ans, &lim, &lifetime) != SC_VERDICT_POSITIVE) {
+		return 0;
+	}
+	if (sc_cache_get(x->core->cache, &key, x->now, 0, 0, NULL, probe, sizeof(probe),
+			 &hit) == 0) {
+		return 0;
+	}
+	if (sc_cache_put(x->core->cache, &key, ans, lifetime, 0, x->now) == 0) {
+		x->stored++;
+	}
+	return 0;
+}
+
+static void store_related(struct sc_core *core, const struct sc_msg *m, int64_t now)
+{
+	struct related_ctx x = { .core = core, .now = now };
+
+	sc_srv_related(m, store_related_fn, &x);
+}
+
+/*
+ * Chain prefetch (prefetch = yes): a NAPTR or SRV miss resolves the rest
+ * of the RFC 3263 chain at once (SRV of SIP NAPTR replacements, then A
+ * and/or AAAA of SRV targets, per `family'), so that the next lookups of
+ * the same call hit.  Only what the cache does not hold is asked, each
+ * through the same caller's resolver state, one after the other: this
+ * adds the missing steps' round trips to the first lookup (measured in
+ * bench/), and never more than PREFETCH_DEPTH levels.
+ */
+struct prefetch_ctx {
+	struct sc_core *core;
+	const struct sc_query *q;
+	unsigned char *buf;
+};
+
+static int prefetch_fn(const unsigned char *name, uint16_t type, void *priv)
+{
+	struct prefetch_ctx *x = priv;
+	enum sc_family fam = x->core->conf.family;
+	unsigned char probe[SC_DNS_HDRLEN];
+	char text[SC_DNS_MAXTEXT];
+	struct sc_query pq;
+	struct sc_key key;
+	struct sc_hit hit;
+	int herrno;
+
+	if ((type == SC_T_AAAA && fam == SC_FAMILY_IPV4) ||
+	    (type == SC_T_A && fam == SC_FAMILY_IPV6)) {
+		return 0;
+	}
+	if (sc_key_make(&key, name, type, SC_C_IN) < 0 ||
+	    sc_dns_name_to_text(name, text, sizeof(text)) < 0) {
+		return 0;
+	}
+	if (sc_cache_get(x->core->cache, &key, sc_now(), 0, 0, NULL, probe, sizeof(probe),
+			 &hit) == 0) {
+		return 0;   /* held already (perhaps just stored as related) */
+	}
+	pq = *x->q;
+	pq.name = text;
+	pq.type = type;
+	pq.class = SC_C_IN;
+	pq.answer = x->buf;
+	pq.anslen = UPSTREAM_BUFSIZE;
+	pq.hosts = false;
+	pq.depth = x->q->depth + 1;
+	sc_core_query(x->core, &pq, &herrno);
+	return 0;
+}
+
+static void prefetch_chain(struct sc_core *core, const struct sc_query *q, const struct sc_msg *m)
+{
+	struct prefetch_ctx x = { .core = core, .q = q };
+	int saved_errno = errno, saved_h = h_errno;
+	struct __res_state *st = q->statp ? q->statp : &_res;
+	int saved_res_h = st->res_h_errno;
+
+	x.buf = malloc(UPSTREAM_BUFSIZE);
+	if (x.buf == NULL) {
+		return;
+	}
+	sc_srv_chain(m, prefetch_fn, &x);
+	free(x.buf);
+	/* What the caller sees is its own question's outcome only. */
+	errno = saved_errno;
+	h_errno = saved_h;
+	st->res_h_errno = saved_res_h;
+}
+
 int sc_core_query(struct sc_core *core, const struct sc_query *q, int *ret_herrno)
 {
 	unsigned char qname[SC_DNS_MAXNAME];
@@ -849,7 +1071,7 @@ int sc_core_query(struct sc_core *core, const struct sc_query *q, int *ret_herrn
 	size_t len = 0;
 	bool cache_ok;
 	int64_t now;
-	int n, r, herrno = NO_RECOVERY;
+	int n, r, herrno = NO_RECOVERY, flight = -1;
 	int caller_errno = errno, up_errno, caller_h, caller_res_h;
 
 	if (q->statp == NULL && !(_res.options & RES_INIT) && res_init() != 0) {
@@ -891,13 +1113,25 @@ int sc_core_query(struct sc_core *core, const struct sc_query *q, int *ret_herrn
 					return r;
 				}
 			}
-			return serve_hit(core, q, &hit, ret_herrno);
+			return serve_hit(core, q, &hit, now, ret_herrno);
 		}
 		/* A lock we could not get in time: do not try to store. */
 		cache_ok = r == -ENOENT || r == -EBADMSG;
 	}
-	sc_stats_inc(stats, SC_STAT_MISSES);
-	sc_stats_inc_type(stats, (uint16_t)q->type, false);
+	if (q->depth == 0) {
+		sc_stats_inc(stats, SC_STAT_MISSES);
+		sc_stats_inc_type(stats, (uint16_t)q->type, false);
+	}
+
+	/* Somebody else asking the same question right now: wait for it. */
+	flight = cache_ok ? flight_begin(core, q, &key) : -1;
+	if (flight == 0) {
+		r = flight_wait(core, q, &key, qname, now, &hit);
+		if (r == 0) {
+			return serve_hit(core, q, &hit, now, ret_herrno);
+		}
+		flight = flight_begin(core, q, &key);
+	}
 
 	/* Upstream. */
 	buf = malloc(UPSTREAM_BUFSIZE);
@@ -905,6 +1139,9 @@ int sc_core_query(struct sc_core *core, const struct sc_query *q, int *ret_herrn
 	if (buf == NULL || m == NULL) {
 		free(buf);
 		free(m);
+		if (flight == 1) {
+			flight_end(core, &key);
+		}
 		goto passthrough;
 	}
 	/* A stale or hosts-file answer after a failed exchange is a
@@ -936,6 +1173,16 @@ int sc_core_query(struct sc_core *core, const struct sc_query *q, int *ret_herrn
 
 			sc_cache_put(core->cache, &key, m, lifetime, flags, now);
 		}
+		if (v == SC_VERDICT_POSITIVE && q->class == C_IN &&
+		    (q->type == T_NAPTR || q->type == T_SRV)) {
+			store_related(core, m, now);
+			if (core->conf.prefetch && q->depth < PREFETCH_DEPTH) {
+				prefetch_chain(core, q, m);
+			}
+		}
+	}
+	if (flight == 1) {
+		flight_end(core, &key);   /* what could be stored is stored */
 	}
 	/*
 	 * libresolv's verdict decides what the caller gets: an answer it
@@ -957,7 +1204,7 @@ int sc_core_query(struct sc_core *core, const struct sc_query *q, int *ret_herrn
 	if (cache_ok && core->conf.serve_stale > 0 &&
 	    sc_cache_get(core->cache, &key, now, core->conf.serve_stale, next_id(), qname,
 			 q->answer, (size_t)q->anslen, &hit) == 0) {
-		r = serve_hit(core, q, &hit, ret_herrno);
+		r = serve_hit(core, q, &hit, now, ret_herrno);
 		goto restore_h;
 	}
 
@@ -976,7 +1223,9 @@ answer:
 	if (n >= 0) {
 		/* Longer than our 64 KiB buffer (cut over TCP): libresolv
 		 * returns the full length, so do we. */
-		r = deliver(q, (size_t)n > len ? (size_t)n : len);
+		size_t full = (size_t)n > len ? (size_t)n : len;
+
+		r = deliver(q, served_order(core, q, full, now));
 		*ret_herrno = 0;
 	} else {
 		r = -1;

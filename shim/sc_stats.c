@@ -22,6 +22,14 @@
  * (so that a hit learns "no change" from one atomic load) and the lease
  * that keeps two writers from losing each other's change.
  *
+ * Single flight.  When many processes miss the same question at once (16
+ * SIP workers after a flush), one asks upstream and the others wait for
+ * its answer in the cache: the one that claims the question's slot in the
+ * flight table (a compare-and-swap of its key hash) leads; the others
+ * see the claim and wait, bounded; a claim whose process is gone, or older
+ * than the caller's bound, is taken over.  No lock, no syscall but
+ * kill(pid, 0) on a claim that looks abandoned.
+ *
  * It also carries the change counters that let each thread keep a private
  * copy of the entries it serves (see sc_cache.c, "first level"): a writer
  * bumps the counter of the key's bucket after its store or delete is
@@ -33,6 +41,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -43,6 +52,8 @@
 
 #define STATS_MAGIC 0x53435332u /* "SCS2" */
 #define STATS_SHARDS 16
+#define STATS_FLIGHTS 256       /* questions in flight at once, host-wide */
+#define STATS_FLIGHT_PROBES 8
 #define STATS_SWEEP_LEASE 30    /* seconds a crashed sweeper blocks others */
 #define STATS_MARKS_LEASE 5     /* seconds a crashed marks writer blocks others */
 
@@ -70,6 +81,16 @@ struct stats_file {
 	 * once through the epoch. */
 	uint32_t epoch __attribute__((aligned(64)));
 	uint32_t gen[SC_STATS_GEN_BUCKETS];
+	/* Questions in flight upstream (single flight, sc_core.c): a small
+	 * open-addressed table of key hashes, claimed by compare-and-swap.
+	 * Appended: a file of the previous layout grows to it, zero-filled,
+	 * which reads as an empty table. */
+	struct stats_flight {
+		uint64_t key;       /* 0: free */
+		int64_t since_ms;   /* CLOCK_MONOTONIC of the claim; 0: being set */
+		int32_t pid;
+		uint32_t pad;
+	} flight[STATS_FLIGHTS] __attribute__((aligned(64)));
 };
 
 struct sc_stats {
@@ -470,4 +491,119 @@ void sc_stats_marks_unlock(struct sc_stats *s)
 		return;
 	}
 	__atomic_store_n(&s->f->marks_until, 0, __ATOMIC_RELEASE);
+}
+
+static struct stats_flight *flight_slot(struct sc_stats *s, uint64_t key, unsigned i)
+{
+	return &s->f->flight[(key + i) % STATS_FLIGHTS];
+}
+
+/* A claim nobody is working on any more: its owner is gone, or it is
+ * older than what a waiter is prepared to wait. */
+static bool flight_abandoned(const struct stats_flight *f, int64_t now_ms, int64_t stale_ms)
+{
+	int64_t since = __atomic_load_n(&f->since_ms, __ATOMIC_ACQUIRE);
+	int32_t pid = __atomic_load_n(&f->pid, __ATOMIC_RELAXED);
+
+	if (since == 0) {
+		return false;   /* being claimed right now */
+	}
+	if (now_ms - since > stale_ms || now_ms < since) {
+		return true;
+	}
+	return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+static void flight_own(struct stats_flight *f, int64_t now_ms)
+{
+	__atomic_store_n(&f->pid, (int32_t)getpid(), __ATOMIC_RELAXED);
+	__atomic_store_n(&f->since_ms, now_ms > 0 ? now_ms : 1, __ATOMIC_RELEASE);
+}
+
+int sc_stats_flight_begin(struct sc_stats *s, uint64_t key, int64_t now_ms, int64_t stale_ms)
+{
+	unsigned i;
+
+	if (s == NULL) {
+		return -1;
+	}
+	key |= 1;   /* never 0, the free mark */
+	for (i = 0; i < STATS_FLIGHT_PROBES; i++) {
+		struct stats_flight *f = flight_slot(s, key, i);
+		uint64_t k = __atomic_load_n(&f->key, __ATOMIC_ACQUIRE);
+
+		if (k == key) {
+			int64_t since = __atomic_load_n(&f->since_ms, __ATOMIC_ACQUIRE);
+
+			if (!flight_abandoned(f, now_ms, stale_ms)) {
+				return 0;
+			}
+			/* Take the abandoned claim over (one taker wins). */
+			if (since != 0 && __atomic_compare_exchange_n(&f->since_ms, &since, 0, false,
+								      __ATOMIC_ACQ_REL,
+								      __ATOMIC_ACQUIRE)) {
+				flight_own(f, now_ms);
+				return 1;
+			}
+			return 0;
+		}
+		if (k == 0) {
+			uint64_t zero = 0;
+
+			if (__atomic_compare_exchange_n(&f->key, &zero, key, false,
+							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+				flight_own(f, now_ms);
+				return 1;
+			}
+			if (zero == key) {
+				return 0;   /* somebody claimed it just now */
+			}
+		} else if (flight_abandoned(f, now_ms, stale_ms)) {
+			/* Another question's abandoned claim: free it, so
+			 * that the table cannot fill up with dead claims. */
+			__atomic_compare_exchange_n(&f->key, &k, 0, false, __ATOMIC_ACQ_REL,
+						    __ATOMIC_ACQUIRE);
+		}
+	}
+	return -1;   /* table crowded here: ask upstream without coordination */
+}
+
+bool sc_stats_flight_active(struct sc_stats *s, uint64_t key, int64_t now_ms, int64_t stale_ms)
+{
+	unsigned i;
+
+	if (s == NULL) {
+		return false;
+	}
+	key |= 1;
+	for (i = 0; i < STATS_FLIGHT_PROBES; i++) {
+		struct stats_flight *f = flight_slot(s, key, i);
+
+		if (__atomic_load_n(&f->key, __ATOMIC_ACQUIRE) == key) {
+			return !flight_abandoned(f, now_ms, stale_ms);
+		}
+	}
+	return false;
+}
+
+void sc_stats_flight_end(struct sc_stats *s, uint64_t key)
+{
+	unsigned i;
+
+	if (s == NULL) {
+		return;
+	}
+	key |= 1;
+	for (i = 0; i < STATS_FLIGHT_PROBES; i++) {
+		struct stats_flight *f = flight_slot(s, key, i);
+		uint64_t k = key;
+
+		if (__atomic_load_n(&f->key, __ATOMIC_ACQUIRE) == key &&
+		    __atomic_load_n(&f->pid, __ATOMIC_RELAXED) == (int32_t)getpid()) {
+			__atomic_store_n(&f->since_ms, 0, __ATOMIC_RELAXED);
+			__atomic_compare_exchange_n(&f->key, &k, 0, false, __ATOMIC_ACQ_REL,
+						    __ATOMIC_ACQUIRE);
+			return;
+		}
+	}
 }

@@ -608,7 +608,7 @@ static const struct bad_case {
 	{ "prefetch = nope\n", "t.conf:1: prefetch: invalid value 'nope': " BOOL },
 	{ "hosts_order = files\n", "t.conf:1: hosts_order: invalid value 'files': expected auto, files-first, dns-first or never" },
 	{ "family = ipv46\n", "t.conf:1: family: invalid value 'ipv46': expected any, ipv4, ipv6 or prefer-ipv6" },
-	{ "srv_order = random\n", "t.conf:1: srv_order: invalid value 'random': expected keep or rfc2782" },
+	{ "srv_order = random\n", "t.conf:1: srv_order: invalid value 'random': expected keep, rfc2782 or rfc2782-weights" },
 	{ "log = file\n", "t.conf:1: log: invalid value 'file': expected syslog, stderr or off" },
 	{ "log_level = warn\n", "t.conf:1: log_level: invalid value 'warn': expected err, warning, notice, info or debug" },
 	{ "log_level = 4\n", "t.conf:1: log_level: invalid value '4': expected err, warning, notice, info or debug" },

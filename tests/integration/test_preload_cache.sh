@@ -38,6 +38,7 @@ conf() {
 	{
 		echo "cache_file = $WORLD_DIR/cache/$name.tdb"
 		echo "log = stderr"
+		echo "prefetch = no"   # the counts here are of the questions asked
 		printf '%s\n' "$@"
 	} >"$WORLD_DIR/$name.conf"
 }

@@ -159,7 +159,11 @@ for call in res_query res_search res_querydomain res_nquery res_nsearch res_nque
 		fresh_cache
 		world_dns_reset
 		world_assert_eq "$expect" "$(pre "${args[@]}")" "$spelling through the preload (miss)"
-		world_dns_assert_count "$sent" "" "$spelling: queries of the miss"
+		# At most glibc's queries: the A/AAAA of SRV targets came in
+		# the additional section of the SRV answer asked before them
+		# and are stored as entries of their own (related records,
+		# counted exactly in test_sip_chain.sh).
+		world_assert_le "$(world_dns_count)" "$sent" "$spelling: queries of the miss"
 
 		world_dns_reset
 		world_assert_eq "$expect" "$(pre "${args[@]}")" "$spelling through the preload (hit)"

@@ -60,7 +60,8 @@ world_assert_eq "127.0.0.1 localhost
 ::1 localhost ip6-localhost ip6-loopback" "$(world_run cat /etc/hosts)" "hosts"
 world_assert_eq "# written by world_sipcache_conf (world)
 cache_file = $WORLD_DIR/cache/cache.tdb
-log = stderr" "$(world_run cat /etc/sipcache.conf)" "sipcache.conf"
+log = stderr
+prefetch = no" "$(world_run cat /etc/sipcache.conf)" "sipcache.conf"
 world_assert_eq world "$(world_run hostname)" "hostname in the world"
 world_assert_eq "lo" "$(world_run ip -o link show | awk -F': ' '{ print $2 }')" \
 	"interfaces in the world"
