@@ -78,6 +78,7 @@ $(O)/ctl/sipcachectl: $(patsubst %.c,$(O)/%.o,$(wildcard ctl/*.c)) $(SHIM_LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o %.a,$^) $(LDLIBS_ALL)
 
 include tests/tests.mk
+include tests/e2e/e2e.mk
 include packaging/packaging.mk
 
 # ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 #   make check-build       warning-free builds with gcc and clang
 #   make check-fuzz-replay every fuzz target over its seed corpus
 #   make check-integration tests against a real DNS server (root)
+#   make check-e2e         a real Kamailio under the preload, real SIP load (root)
 #   make check-packaging   deb and rpm built, installed and removed (root)
 #   make fuzz              each fuzz target for FUZZ_SECONDS (default 60)
 
@@ -99,6 +100,7 @@ check: deps
 	$(MAKE) check-fuzz-replay
 	$(MAKE) check-install
 	$(MAKE) check-integration
+	$(MAKE) check-e2e
 	$(MAKE) check-packaging
 	@echo "sipcache: all tests passed"
 
