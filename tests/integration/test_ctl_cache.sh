@@ -113,10 +113,15 @@ world_assert_match $'^short\\.sip\\.test\\.\t([0-9]|[12][0-9]|30)\tIN\tA\t127\\.
 
 # --- 2. dump ------------------------------------------------------------------------
 
-# The negative answers live 5 s: asked again (a hit or a new store), they
-# are fresh for the listings below.
+# The negative answers live 5 s: flushed and asked again, they are
+# stored anew and fresh for the listings below (a hit could be a second
+# from expiry on a slow machine).
+ctl_expect 0 flush nx.sip.test A
+ctl_expect 0 flush v4only.sip.test AAAA
 ctl_expect 1 get nx.sip.test A
+world_assert_match '^;; SOURCE: upstream, stored' "$CTL_OUT" "nx.sip.test A after its flush"
 ctl_expect 1 get v4only.sip.test AAAA
+world_assert_match '^;; SOURCE: upstream, stored' "$CTL_OUT" "v4only.sip.test AAAA after its flush"
 ctl_expect 0 dump
 rows=$(printf '%s\n' "$CTL_OUT" | sed 1d | sed '$d' | awk '{ print $1, $2, $3, $4, $6 }')
 # backup and sip2 A: the related records of the SRV answer, entries of
