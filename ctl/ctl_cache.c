@@ -496,6 +496,40 @@ static int rebuild(struct ctl *ctl)
 	return CTL_OK;
 }
 
+/*
+ * check --repair of a file that does not exist: create it, empty.  The
+ * first process to look a name up creates the file otherwise, and the
+ * file is then its owner's; when that is a service user, root and every
+ * other user distrust the file and run uncached (a file must be owned by
+ * root or by the reader).  The packages run this as root at installation.
+ */
+static int create(struct ctl *ctl)
+{
+	struct sc_cache_opts o;
+	struct sc_cache *c;
+	int r;
+
+	r = sc_trust_parent_dir(ctl->conf.cache_file, ctl->group);
+	if (r < 0) {
+		return ctl_cache_failed(ctl, ctl->conf.cache_file, r);
+	}
+	ctl_cache_opts(ctl, &o);
+	o.create = true;
+	r = sc_cache_open(&c, &o);
+	if (r < 0) {
+		return ctl_cache_failed(ctl, ctl->conf.cache_file, r);
+	}
+	r = sc_cache_check(c, false);
+	sc_cache_close(c);
+	if (r != 0) {
+		ctl_err(ctl, "%s: damaged right after its creation (%s)", ctl->conf.cache_file,
+			r < 0 ? strerror(-r) : "bad records");
+		return CTL_UNUSABLE;
+	}
+	printf("%s: created, empty\n", ctl->conf.cache_file);
+	return CTL_OK;
+}
+
 int ctl_cmd_check(struct ctl *ctl, int argc, char **argv)
 {
 	bool repair = false;
@@ -515,9 +549,12 @@ int ctl_cmd_check(struct ctl *ctl, int argc, char **argv)
 	}
 	path = ctl->conf.cache_file;
 	r = ctl_cache_open(ctl, &c);
+	if (r == -ENOENT && repair) {
+		return create(ctl);
+	}
 	if (r == -ENOENT) {
-		printf("%s does not exist yet: nothing to check (the first lookup creates it)\n",
-		       path);
+		printf("%s does not exist yet: nothing to check (the first lookup creates it; "
+		       "'sipcachectl check --repair' creates it now)\n", path);
 		return CTL_OK;
 	}
 	if (r == -EBADMSG || r == -EIO || r == -EINVAL) {

@@ -79,7 +79,8 @@ static const struct ctl_cmd commands[] = {
 	  "sound, 1 when damage was found.  With --repair, drops damaged records, or,\n"
 	  "when tdb's structure itself is damaged, copies every good record into a\n"
 	  "new file and renames it over the old one (processes follow within a\n"
-	  "second), then exits 0 when the file is sound.\n"
+	  "second), then exits 0 when the file is sound; a file that does not exist\n"
+	  "yet is created, empty (as root, so that every process trusts it).\n"
 	  "\n"
 	  "  -r, --repair  repair what is found\n",
 	  ctl_cmd_check },

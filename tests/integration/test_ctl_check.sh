@@ -169,4 +169,21 @@ ctl_expect 3 check --repair
 world_assert_match "does not start like a tdb file.*left alone" "$CTL_ERR" "repair of a foreign file"
 world_assert_eq "$before" "$(file_state "$CTL_CACHE")" "a foreign file after check --repair"
 
+# --- 6. no file yet: check says so, check --repair creates it -------------------------
+
+rm -f "$CTL_CACHE" "$CTL_CACHE.stats"
+ctl_expect 0 check
+world_assert_match "does not exist yet: nothing to check" "$CTL_OUT" "check of a missing file"
+[ ! -e "$CTL_CACHE" ] || world_fail "check (without --repair) created $CTL_CACHE"
+ctl_expect 0 check --repair
+world_assert_eq "$CTL_CACHE: created, empty" "$CTL_OUT" "check --repair of a missing file"
+world_assert_eq "0 0 664" "$(stat -c '%u %g %a' "$CTL_CACHE")" "owner, group and mode of the new file"
+ctl_expect 0 check
+world_assert_eq "$CTL_CACHE: OK, 0 entries" "$CTL_OUT" "check of the new file"
+# A process under the preload uses it: its first lookup is stored.
+ctl_expect 0 get sip1.sip.test A
+world_assert_match '^;; SOURCE: upstream, stored' "$CTL_OUT" "get into the new file"
+ctl_expect 0 check
+world_assert_eq "$CTL_CACHE: OK, 1 entry" "$CTL_OUT" "check after a store into the new file"
+
 world_end
