@@ -129,6 +129,10 @@ world_assert_match '^ /etc/sipcache\.conf [0-9a-f]{32}$' \
 	"$(world_run dpkg-query -W -f='${Conffiles}\n' sipcache)" "conffiles of sipcache"
 world_assert_status 1 world_run test -e /etc/nsswitch.conf.nss.libnss-sipcache-will-install
 assert_nsswitch "$nsswitch_added" "after install"
+# The postinst created the cache file as root, before any lookup, in the
+# setgid directory: group sipcache, writable by the group.
+world_assert_eq "root:sipcache 664" \
+	"$(world_run stat -c '%U:%G %a' /var/cache/sipcache/cache.tdb)" "the cache file after install"
 
 # --- lookups through the installed module --------------------------------------
 
@@ -153,8 +157,7 @@ world_dns_assert_count 1 A
 world_assert_eq "127.0.0.61 v4only.sip.test" \
 	"$(world_run getent hosts v4only.sip.test | world_squeeze)" "getent hosts v4only (hit)"
 world_dns_assert_count 2 "" "queries after the cached lookups of v4only"
-# The cache file, created by the first lookup (root) in the setgid
-# directory: group sipcache, writable by the group.
+# The cache file the lookups used: still root's.
 world_assert_eq "root:sipcache 664" \
 	"$(world_run stat -c '%U:%G %a' /var/cache/sipcache/cache.tdb)" "the cache file"
 # With Knot stopped the module still answers, from the cache.

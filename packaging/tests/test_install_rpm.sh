@@ -110,6 +110,9 @@ world_run cat /etc/sipcache.conf >"$WORLD_DIR/sipcache.conf.installed"
 cmp -s "$top/sipcache.conf" "$WORLD_DIR/sipcache.conf.installed" ||
 	world_fail "/etc/sipcache.conf is not the shipped sipcache.conf"
 assert_file /etc/nsswitch.conf "$nsswitch_added" "after install"
+# %post created the cache file as root, before any lookup.
+world_assert_eq "root:sipcache 664" \
+	"$(world_run stat -c '%U:%G %a' /var/cache/sipcache/cache.tdb)" "the cache file after install"
 
 world_dns_reset
 world_assert_eq "::1 sip1.sip.test" \
