@@ -81,6 +81,12 @@ include tests/tests.mk
 include tests/e2e/e2e.mk
 include packaging/packaging.mk
 
+# What chain prefetch costs the first lookup and saves later
+# (bench/prefetch/run; docs/sip.md quotes it).
+bench-prefetch: all
+	O=$(O) bench/prefetch/run
+.PHONY: bench-prefetch
+
 # ---------------------------------------------------------------------------
 # install
 
