@@ -540,6 +540,12 @@ int sc_cache_reopen(struct sc_cache *c);
 void sc_cache_fork_prepare(struct sc_cache *c);
 void sc_cache_fork_parent(struct sc_cache *c);
 void sc_cache_fork_child(struct sc_cache *c);
+/* tdb's descriptor, or -1 (a hint, read without the lock). */
+int sc_cache_fd_peek(const struct sc_cache *c);
+/* The process is about to close descriptors lo..hi: when the cache's is
+ * among them, close it now (true: it is closed) and open the file again
+ * by path at the next use.  See sc_cache.c. */
+bool sc_cache_fd_closing(struct sc_cache *c, int lo, int hi);
 /*
  * At most once a second: is our descriptor still the file we opened, and
  * is that file still at its path?  When the path now names another file
@@ -770,6 +776,15 @@ struct sc_cache *sc_core_cache(struct sc_core *core);
  * false when this thread is already inside sipcache (pass through then). */
 bool sc_core_enter(void);
 void sc_core_leave(void);
+
+/*
+ * For the preload's close(), dup2(), dup3(), close_range(), closefrom():
+ * the process is about to close descriptors lo..hi.  True when the cache
+ * file's descriptor was among them and sipcache closed it itself (the
+ * caller then must not close that number again); the file is opened
+ * again at the next lookup.  Cheap when it is not: two atomic loads.
+ */
+bool sc_core_fds_closing(int lo, int hi);
 
 /*
  * One question with res_nquery() semantics: `statp' is the caller's state

@@ -110,6 +110,11 @@ struct sc_cache {
 	ino_t ino;
 	bool need_reopen;         /* forked: reopen before the next use */
 	bool broken;              /* unusable until reopened by the caller */
+	bool detached;            /* closed for the host (sc_cache_fd_closing):
+				   * opened again by path at the next use */
+	int fd_hint;              /* tdb's descriptor, -1: none (atomic; a
+				   * hint for sc_cache_fd_peek, checked again
+				   * under `lock') */
 	int64_t last_check_ms;
 };
 
@@ -447,6 +452,7 @@ static int open_tdb(struct sc_cache *c, bool create)
 	}
 	c->dev = st.st_dev;
 	c->ino = st.st_ino;
+	__atomic_store_n(&c->fd_hint, tdb_fd(c->tdb), __ATOMIC_RELEASE);
 	return 0;
 
 fail:
@@ -474,6 +480,7 @@ int sc_cache_open(struct sc_cache **ret, const struct sc_cache_opts *o)
 	}
 	pthread_mutex_init(&c->lock, NULL);
 	c->id = __atomic_add_fetch(&next_cache_id, 1, __ATOMIC_RELAXED);
+	c->fd_hint = -1;
 	c->max_entries = o->max_entries ? o->max_entries : 65536;
 	c->keep_stale = o->keep_stale;
 	c->group = o->group;
@@ -540,10 +547,91 @@ void sc_cache_fork_child(struct sc_cache *c)
 	c->need_reopen = true;
 }
 
+/* Forget the tdb context: its descriptor is no longer ours to use. */
+static void lose_tdb(struct sc_cache *c)
+{
+	__atomic_store_n(&c->fd_hint, -1, __ATOMIC_RELEASE);
+	c->tdb = NULL;
+	c->broken = true;
+}
+
+int sc_cache_fd_peek(const struct sc_cache *c)
+{
+	return __atomic_load_n(&c->fd_hint, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * The process is about to close descriptors lo..hi (close, dup2 onto
+ * them, close_range, closefrom): a daemon closing every descriptor it did
+ * not open itself, as Kamailio does at start-up, after its first lookups.
+ * When ours is among them, close the tdb context now, while the
+ * descriptor is still ours (tdb_close closes it: the close the process
+ * asked for), and open the file again by path at the next use.  Waiting
+ * would be worse: once the process reuses the number for a socket, the
+ * context can never be closed (it would close the socket) nor the file
+ * opened again (tdb refuses a second open of a file in one process).
+ */
+bool sc_cache_fd_closing(struct sc_cache *c, int lo, int hi)
+{
+	bool closed = false;
+	struct stat st;
+	int fd;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->tdb == NULL || c->broken || c->detached) {
+		goto out;
+	}
+	fd = tdb_fd(c->tdb);
+	if (fd < lo || fd > hi) {
+		goto out;
+	}
+	if (fstat(fd, &st) != 0 || st.st_dev != c->dev || st.st_ino != c->ino) {
+		/* Not ours any more (closed behind our back before): never
+		 * touch it. */
+		lose_tdb(c);
+		goto out;
+	}
+	__atomic_store_n(&c->fd_hint, -1, __ATOMIC_RELEASE);
+	tdb_close(c->tdb);
+	c->tdb = NULL;
+	c->detached = true;
+	c->need_reopen = false;
+	/* First-level copies stay valid (same file, the counters tell), but
+	 * a new handle id is the cheap way to be sure. */
+	__atomic_store_n(&c->id, __atomic_add_fetch(&next_cache_id, 1, __ATOMIC_RELAXED),
+			 __ATOMIC_RELAXED);
+	closed = true;
+out:
+	pthread_mutex_unlock(&c->lock);
+	return closed;
+}
+
+/*
+ * Open the file again by path after sc_cache_fd_closing() closed it for
+ * the host: trust checks and all, as at first.
+ */
+static int reattach(struct sc_cache *c)
+{
+	int r = open_tdb(c, true);
+
+	c->detached = false;
+	c->need_reopen = false;
+	if (r < 0) {
+		c->broken = true;
+		SC_LOG_FAULT(SC_FAULT_CACHE_OPEN, LOG_ERR,
+			     "%s: reopen after the process closed its descriptors failed: %s; "
+			     "running uncached", c->path, strerror(-r));
+	}
+	return r;
+}
+
 static int do_reopen(struct sc_cache *c)
 {
 	struct stat st;
 
+	if (c->detached && !c->broken) {
+		return reattach(c);
+	}
 	if (c->tdb == NULL) {
 		return -EBADF;
 	}
@@ -553,14 +641,12 @@ static int do_reopen(struct sc_cache *c)
 	if (fstat(tdb_fd(c->tdb), &st) != 0 || st.st_dev != c->dev || st.st_ino != c->ino) {
 		SC_LOG_FAULT(SC_FAULT_CACHE_FD, LOG_ERR,
 			     "%s: cache descriptor closed or replaced; running uncached", c->path);
-		c->tdb = NULL;
-		c->broken = true;
+		lose_tdb(c);
 		return -EBADF;
 	}
 	if (tdb_reopen(c->tdb) != 0) {
 		/* tdb_reopen closed the context on failure. */
-		c->tdb = NULL;
-		c->broken = true;
+		lose_tdb(c);
 		SC_LOG_FAULT(SC_FAULT_CACHE_OPEN, LOG_ERR, "%s: reopen failed: %s",
 			     c->path, strerror(errno));
 		return -EIO;
@@ -569,6 +655,7 @@ static int do_reopen(struct sc_cache *c)
 		c->dev = st.st_dev;
 		c->ino = st.st_ino;
 	}
+	__atomic_store_n(&c->fd_hint, tdb_fd(c->tdb), __ATOMIC_RELEASE);
 	c->need_reopen = false;
 	return 0;
 }
@@ -597,6 +684,9 @@ static int ready(struct sc_cache *c)
 {
 	struct stat st;
 
+	if (c->detached && !c->broken) {
+		return reattach(c);
+	}
 	if (c->broken || c->tdb == NULL) {
 		return -EBADF;
 	}
@@ -607,8 +697,7 @@ static int ready(struct sc_cache *c)
 		SC_LOG_FAULT(SC_FAULT_CACHE_FD, LOG_ERR,
 			     "%s: cache descriptor closed or replaced; running uncached", c->path);
 		/* Never tdb_close(): it would close a stranger's descriptor. */
-		c->tdb = NULL;
-		c->broken = true;
+		lose_tdb(c);
 		return -EBADF;
 	}
 	return 0;
@@ -638,8 +727,7 @@ int sc_cache_revalidate(struct sc_cache *c, int64_t now_ms)
 		SC_LOG_FAULT(SC_FAULT_CACHE_FD, LOG_ERR,
 			     "%s: cache descriptor closed or replaced; running uncached",
 			     c->path);
-		c->tdb = NULL;
-		c->broken = true;
+		lose_tdb(c);
 		r = -EBADF;
 		goto out;
 	}
@@ -650,6 +738,7 @@ int sc_cache_revalidate(struct sc_cache *c, int64_t now_ms)
 		 * follow the path.  Our descriptor was just verified, so
 		 * closing it is safe; every user of `c' holds c->lock.
 		 */
+		__atomic_store_n(&c->fd_hint, -1, __ATOMIC_RELEASE);
 		tdb_close(c->tdb);
 		c->tdb = NULL;
 		r = open_tdb(c, true);
@@ -1692,6 +1781,7 @@ static int check_rebuild(struct sc_cache *c)
 	if (r < 0) {
 		return r;
 	}
+	__atomic_store_n(&c->fd_hint, -1, __ATOMIC_RELEASE);
 	tdb_close(c->tdb);
 	c->tdb = NULL;
 	r = open_tdb(c, false);

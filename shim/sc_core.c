@@ -396,6 +396,28 @@ void sc_core_leave(void)
 	core_depth--;
 }
 
+bool sc_core_fds_closing(int lo, int hi)
+{
+	struct sc_core *core = __atomic_load_n(&the_core, __ATOMIC_ACQUIRE);
+	bool closed;
+	int fd;
+
+	if (core == NULL || core->cache == NULL) {
+		return false;
+	}
+	fd = sc_cache_fd_peek(core->cache);
+	if (fd < 0 || fd < lo || fd > hi) {
+		return false;
+	}
+	/* tdb_close() inside calls close(): it must pass straight through. */
+	if (!sc_core_enter()) {
+		return false;
+	}
+	closed = sc_cache_fd_closing(core->cache, lo, hi);
+	sc_core_leave();
+	return closed;
+}
+
 /* ------------------------------------------------------------------ */
 /* hosts file                                                          */
 
@@ -997,8 +1019,9 @@ static void store_related(struct sc_core *core, const struct sc_msg *m, int64_t 
  * and/or AAAA of SRV targets, per `family'), so that the next lookups of
  * the same call hit.  Only what the cache does not hold is asked, each
  * through the same caller's resolver state, one after the other: this
- * adds the missing steps' round trips to the first lookup (measured in
- * bench/), and never more than PREFETCH_DEPTH levels.
+ * adds the missing steps' round trips to the first lookup (measured by
+ * bench/prefetch/run, figures in docs/sip.md), and never more than
+ * PREFETCH_DEPTH levels.
  */
 struct prefetch_ctx {
 	struct sc_core *core;
