@@ -290,7 +290,7 @@ enum nss_status _nss_sipcache_gethostbyname4_r(const char *name, struct gaih_add
 	if (core == NULL) {
 		return unavailable(errnop, h_errnop);
 	}
-	res = malloc(sizeof(*res));
+	res = sc_addr_result_get();
 	if (res == NULL) {
 		ops->leave();
 		return translate(-ENOMEM, NETDB_INTERNAL, saved_errno, errnop, h_errnop);
@@ -303,7 +303,7 @@ enum nss_status _nss_sipcache_gethostbyname4_r(const char *name, struct gaih_add
 	if (r != -ERANGE) {
 		ttl_report(ttlp, res);
 	}
-	free(res);
+	sc_addr_result_put(res);
 	return translate(r, herrno, saved_errno, errnop, h_errnop);
 }
 
@@ -325,7 +325,7 @@ enum nss_status _nss_sipcache_gethostbyname3_r(const char *name, int af, struct 
 	if (core == NULL) {
 		return unavailable(errnop, h_errnop);
 	}
-	res = malloc(sizeof(*res));
+	res = sc_addr_result_get();
 	if (res == NULL) {
 		ops->leave();
 		return translate(-ENOMEM, NETDB_INTERNAL, saved_errno, errnop, h_errnop);
@@ -341,7 +341,7 @@ enum nss_status _nss_sipcache_gethostbyname3_r(const char *name, int af, struct 
 	if (r != -ERANGE) {
 		ttl_report(ttlp, res);
 	}
-	free(res);
+	sc_addr_result_put(res);
 	return translate(r, herrno, saved_errno, errnop, h_errnop);
 }
 
@@ -385,7 +385,7 @@ enum nss_status _nss_sipcache_gethostbyaddr2_r(const void *addr, socklen_t len, 
 	if (core == NULL) {
 		return unavailable(errnop, h_errnop);
 	}
-	res = malloc(sizeof(*res));
+	res = sc_addr_result_get();
 	if (res == NULL) {
 		ops->leave();
 		return translate(-ENOMEM, NETDB_INTERNAL, saved_errno, errnop, h_errnop);
@@ -399,7 +399,7 @@ enum nss_status _nss_sipcache_gethostbyaddr2_r(const void *addr, socklen_t len, 
 	if (r != -ERANGE) {
 		ttl_report(ttlp, res);
 	}
-	free(res);
+	sc_addr_result_put(res);
 	return translate(r, herrno, saved_errno, errnop, h_errnop);
 }
 

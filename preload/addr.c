@@ -273,7 +273,7 @@ bool preload_byname_r(const char *name, int af, struct hostent *he, char *buf, s
 		preload_addr_leave();
 		return false;
 	}
-	res = malloc(sizeof(*res));
+	res = sc_addr_result_get();
 	if (res == NULL) {
 		preload_addr_leave();
 		errno = saved;
@@ -309,7 +309,7 @@ bool preload_byname_r(const char *name, int af, struct hostent *he, char *buf, s
 		*ret_rc = EAGAIN;
 		done = true;
 	}
-	free(res);
+	sc_addr_result_put(res);
 	if (!done) {
 		errno = saved;
 		return false;
@@ -425,7 +425,7 @@ bool preload_byaddr_r(const void *addr, socklen_t len, int af, struct hostent *h
 		preload_addr_leave();
 		return false;
 	}
-	res = malloc(sizeof(*res));
+	res = sc_addr_result_get();
 	if (res == NULL) {
 		preload_addr_leave();
 		errno = saved;
@@ -459,7 +459,7 @@ bool preload_byaddr_r(const void *addr, socklen_t len, int af, struct hostent *h
 		*ret_rc = EAGAIN;
 		done = true;
 	}
-	free(res);
+	sc_addr_result_put(res);
 	if (!done) {
 		errno = saved;
 		return false;

@@ -12,7 +12,11 @@
  *      real getaddrinfo is asked for the numeric address 0.0.0.0 with the
  *      caller's service, socket type and protocol; its list says which
  *      (socktype, protocol, port) tuples each address gets, in glibc's
- *      order, and its errors (EAI_SERVICE, EAI_SOCKTYPE...) are glibc's;
+ *      order, and its errors (EAI_SERVICE, EAI_SOCKTYPE...) are glibc's.
+ *      For a NULL or numeric service the tuples follow from the hints
+ *      alone, so each thread remembers the last few (a named service is
+ *      read from /etc/services through NSS, which may change: asked each
+ *      time);
  *   3. the addresses, through the NSS function glibc would call for these
  *      hints: gethostbyname2_r for AF_INET without AI_CANONNAME,
  *      gethostbyname4_r (A and AAAA together) for AF_UNSPEC,
@@ -40,9 +44,17 @@
  * change the sort), answers from the hosts file (nss_files answers them
  * without network), and whatever addr.c's gate sends to libc (see there).
  *
- * The sort costs what glibc's costs: one socket and a connect() per
- * distinct address, and a netlink dump.  Answers with one address skip
- * it, as in glibc.
+ * The sort needs what glibc's needs: the kernel's source address for
+ * each distinct destination (a UDP connect) and the interface list (a
+ * netlink dump, also behind AI_ADDRCONFIG).  glibc asks on every call;
+ * here each thread keeps both for at most a second (struct sort_cache),
+ * so a repeated lookup makes no syscall, and a change of the host's
+ * addresses or routes is seen up to a second late (docs/preload.md).
+ * Answers with one address skip the sort, as in glibc.
+ *
+ * Nothing is allocated per call but the list handed to the caller: the
+ * addresses found, the remembered tuples and the sort's knowledge live in
+ * a per-thread area (struct gai_thread, freed when the thread exits).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -317,6 +329,13 @@ struct sortres {
 	uint8_t prefixlen;
 	uint32_t index;
 	int native;
+	/* What the rules look up, worked out once per entry rather than in
+	 * every comparison (they depend on the two addresses alone), and
+	 * kept with the source address (struct src_entry). */
+	int dscope, sscope, dlabel, slabel, dprec;
+	bool same_as_prev;          /* the previous entry's address */
+	struct src_entry *cached;   /* valid while its stamp is `stamp' */
+	unsigned stamp;
 };
 
 struct prefix {
@@ -471,8 +490,6 @@ static int rule9(const struct sortres *a1, const struct sortres *a2)
 static int rfc6724_cmp(size_t i1, size_t i2, struct sortctx *c)
 {
 	struct sortres *a1 = &c->r[i1], *a2 = &c->r[i2];
-	const struct sockaddr *d1 = a1->dest->ai_addr, *d2 = a2->dest->ai_addr;
-	const struct sockaddr *s1 = (const void *)&a1->src, *s2 = (const void *)&a2->src;
 	int ds1, ds2, v1, v2;
 
 	/* Rule 1: avoid unusable destinations. */
@@ -480,11 +497,11 @@ static int rfc6724_cmp(size_t i1, size_t i2, struct sortctx *c)
 		return a1->got_src ? -1 : 1;
 	}
 	/* Rule 2: prefer matching scope. */
-	ds1 = scope_of(d1);
-	ds2 = scope_of(d2);
+	ds1 = a1->dscope;
+	ds2 = a2->dscope;
 	if (a1->got_src) {
-		v1 = ds1 == scope_of(s1);
-		v2 = ds2 == scope_of(s2);
+		v1 = ds1 == a1->sscope;
+		v2 = ds2 == a2->sscope;
 		if (v1 != v2) {
 			return v1 ? -1 : 1;
 		}
@@ -501,15 +518,15 @@ static int rfc6724_cmp(size_t i1, size_t i2, struct sortctx *c)
 			return v1 ? -1 : 1;
 		}
 		/* Rule 5: prefer matching label. */
-		v1 = match_prefix(d1, labels, INT_MAX) == match_prefix(s1, labels, INT_MAX);
-		v2 = match_prefix(d2, labels, INT_MAX) == match_prefix(s2, labels, INT_MAX);
+		v1 = a1->dlabel == a1->slabel;
+		v2 = a2->dlabel == a2->slabel;
 		if (v1 != v2) {
 			return v1 ? -1 : 1;
 		}
 	}
 	/* Rule 6: prefer higher precedence. */
-	v1 = match_prefix(d1, precedences, 0);
-	v2 = match_prefix(d2, precedences, 0);
+	v1 = a1->dprec;
+	v2 = a2->dprec;
 	if (v1 != v2) {
 		return v1 > v2 ? -1 : 1;
 	}
@@ -579,6 +596,126 @@ static void merge_sort(size_t *b, size_t n, size_t *tmp, struct sortctx *c)
 	memcpy(b, tmp, (n - n2) * sizeof(*b));
 }
 
+/*
+ * What the sort learns from the kernel, kept per thread for at most
+ * SORT_CACHE_MS: the interface list (the netlink dump) and the source
+ * address chosen for a destination (a UDP connect).  glibc asks again on
+ * every call; an address added to or removed from the host is seen here
+ * up to a second later (docs/preload.md).  Kept in gai_thread (below).
+ */
+#define SORT_CACHE_MS 1000
+#define SRC_CACHE 8
+
+struct src_entry {
+	int64_t at_ms;              /* sc_now_mono_ms() of the connect */
+	bool used;
+	int family;                 /* the destination */
+	unsigned char addr[16];
+	uint16_t port;
+	int af_in, af_out;          /* the socket's family before and after */
+	bool got_src;
+	struct sockaddr_in6 src;    /* or a sockaddr_in */
+	unsigned stamp;             /* changes when the slot is reused */
+	/* The sort's lookups for this destination and its source (struct
+	 * sortres), once the first sort that used the entry made them. */
+	bool rules;
+	int dscope, sscope, dlabel, slabel, dprec;
+};
+
+struct sort_cache {
+	bool ifi_valid;
+	int64_t ifi_at_ms;
+	struct ifinfo ifi;          /* its list owned here */
+	unsigned src_next;
+	struct src_entry src[SRC_CACHE];
+};
+
+static bool cache_fresh(int64_t at_ms, int64_t now_ms)
+{
+	return now_ms >= at_ms && now_ms - at_ms < SORT_CACHE_MS;
+}
+
+/* The interface list: the thread's copy while fresh, else a new dump
+ * (into `local' when there is no thread state). */
+static const struct ifinfo *ifinfo_of(struct sort_cache *sc, struct ifinfo *local)
+{
+	int64_t now;
+
+	if (sc == NULL) {
+		ifinfo_get(local);
+		return local;
+	}
+	now = sc_now_mono_ms();
+	if (!sc->ifi_valid || !cache_fresh(sc->ifi_at_ms, now)) {
+		free(sc->ifi.list);
+		ifinfo_get(&sc->ifi);
+		sc->ifi_at_ms = now;
+		sc->ifi_valid = true;
+	}
+	return &sc->ifi;
+}
+
+static void dest_of(const struct addrinfo *q, unsigned char addr[16], uint16_t *port)
+{
+	memset(addr, 0, 16);
+	if (q->ai_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const void *)q->ai_addr;
+
+		memcpy(addr, &s->sin6_addr, 16);
+		*port = s->sin6_port;
+	} else {
+		const struct sockaddr_in *s = (const void *)q->ai_addr;
+
+		memcpy(addr, &s->sin_addr, 4);
+		*port = s->sin_port;
+	}
+}
+
+static struct src_entry *src_find(struct sort_cache *sc, const struct addrinfo *q, int af,
+				  int64_t now)
+{
+	unsigned char addr[16];
+	uint16_t port;
+	unsigned i;
+
+	if (sc == NULL) {
+		return NULL;
+	}
+	dest_of(q, addr, &port);
+	for (i = 0; i < SRC_CACHE; i++) {
+		struct src_entry *e = &sc->src[i];
+
+		if (e->used && cache_fresh(e->at_ms, now) && e->family == q->ai_family &&
+		    e->af_in == af && e->port == port && memcmp(e->addr, addr, 16) == 0) {
+			return e;
+		}
+	}
+	return NULL;
+}
+
+static struct src_entry *src_keep(struct sort_cache *sc, const struct addrinfo *q, int af_in,
+				  int af_out, bool got_src, const struct sockaddr_in6 *src,
+				  int64_t now)
+{
+	struct src_entry *e;
+
+	if (sc == NULL) {
+		return NULL;
+	}
+	e = &sc->src[sc->src_next++ % SRC_CACHE];
+	e->stamp++;
+	e->rules = false;
+	e->used = true;
+	e->at_ms = now;
+	e->family = q->ai_family;
+	dest_of(q, e->addr, &e->port);
+	e->af_in = af_in;
+	e->af_out = af_out;
+	e->got_src = got_src;
+	e->src = *src;
+	return e;
+}
+
 /* glibc's try_connect(): the kernel's choice of source address. */
 static bool source_of(int *fdp, int *afp, struct sockaddr_in6 *src, const struct addrinfo *q)
 {
@@ -601,21 +738,33 @@ static bool source_of(int *fdp, int *afp, struct sockaddr_in6 *src, const struct
 	}
 }
 
+#define SORT_SMALL 16
+
 /* Sort the list at *head (nresults entries, naddrs > 1) as glibc does. */
-static int sort_list(struct addrinfo **head, size_t nresults, const struct ifinfo *ifi)
+static int sort_list(struct addrinfo **head, size_t nresults, const struct ifinfo *ifi,
+		     struct sort_cache *sc)
 {
-	struct sortres *r = calloc(nresults, sizeof(*r));
-	size_t *order = calloc(2 * nresults, sizeof(*order));
+	int64_t now = sc_now_mono_ms();
+	/* A few results (the usual case) sort on the stack, 1.3 KiB. */
+	struct sortres r_small[SORT_SMALL];
+	size_t order_small[2 * SORT_SMALL];
+	bool small = nresults <= SORT_SMALL;
+	struct sortres *r = small ? r_small : calloc(nresults, sizeof(*r));
+	size_t *order = small ? order_small : calloc(2 * nresults, sizeof(*order));
 	struct sortctx c = { r, nresults };
 	struct addrinfo *q, *last = NULL;
 	char *canon = NULL;
-	int fd = -1, af = AF_UNSPEC;
+	int fd = -1, af = AF_UNSPEC, fd_af = AF_UNSPEC;
+	bool have_sock = false;
 	size_t i;
 
 	if (r == NULL || order == NULL) {
 		free(r);
 		free(order);
 		return -ENOMEM;
+	}
+	if (small) {
+		memset(r, 0, nresults * sizeof(*r));
 	}
 	for (i = 0, q = *head; q; i++, last = q, q = q->ai_next) {
 		r[i].dest = q;
@@ -624,26 +773,62 @@ static int sort_list(struct addrinfo **head, size_t nresults, const struct ifinf
 		if (last && last->ai_addrlen == q->ai_addrlen &&
 		    memcmp(last->ai_addr, q->ai_addr, q->ai_addrlen) == 0) {
 			/* Same address, another protocol: same answer. */
+			r[i].same_as_prev = true;
 			r[i].src = r[i - 1].src;
 			r[i].got_src = r[i - 1].got_src;
 			r[i].flags = r[i - 1].flags;
 			r[i].prefixlen = r[i - 1].prefixlen;
 			r[i].index = r[i - 1].index;
 		} else {
-			r[i].index = 0xffffffffu;
-			if (fd == -1 || (af == AF_INET && q->ai_family == AF_INET6)) {
-				if (fd != -1) {
-					close(fd);
-				}
-				af = q->ai_family;
-				fd = socket(af, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_IP);
-			} else {
-				struct sockaddr sa = { .sa_family = AF_UNSPEC };
+			struct src_entry *e;
+			bool made;
+			int af_in;
 
-				connect(fd, &sa, sizeof(sa));
+			r[i].index = 0xffffffffu;
+			/* The socket glibc would use: a new one at first, after
+			 * a socket() that failed, and when an IPv6 destination
+			 * follows an IPv4 socket.  Only its family matters to
+			 * the answer (the kernel routes each connect on its
+			 * own), so a kept answer stands for the connect and a
+			 * socket is made only when one is needed. */
+			if (!have_sock || (af == AF_INET && q->ai_family == AF_INET6)) {
+				af = q->ai_family;
+				have_sock = true;
 			}
-			if (source_of(&fd, &af, &r[i].src, q)) {
-				r[i].got_src = true;
+			af_in = af;
+			e = src_find(sc, q, af, now);
+			if (e) {
+				r[i].got_src = e->got_src;
+				r[i].src = e->src;
+				af = e->af_out;
+			} else {
+				if (fd != -1 && fd_af != af) {
+					close(fd);
+					fd = -1;
+				}
+				if (fd == -1) {
+					fd = socket(af, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_IP);
+					fd_af = af;
+				} else {
+					struct sockaddr sa = { .sa_family = AF_UNSPEC };
+
+					connect(fd, &sa, sizeof(sa));
+				}
+				made = fd != -1;
+				r[i].got_src = source_of(&fd, &af, &r[i].src, q);
+				fd_af = af;
+				have_sock = fd != -1;
+				/* Kept only when every socket could be made:
+				 * that is what a kept answer stands for. */
+				if (made && have_sock) {
+					e = src_keep(sc, q, af_in, af, r[i].got_src, &r[i].src, now);
+				}
+			}
+			if (e) {
+				r[i].cached = e;
+				r[i].stamp = e->stamp;
+			}
+			if (r[i].got_src) {
 				if (ifi->list) {
 					struct ifaddr6 key, *found;
 
@@ -688,6 +873,45 @@ static int sort_list(struct addrinfo **head, size_t nresults, const struct ifinf
 	if (fd != -1) {
 		close(fd);
 	}
+	for (i = 0; i < nresults; i++) {
+		const struct sockaddr *d = r[i].dest->ai_addr, *sa = (const void *)&r[i].src;
+		struct src_entry *e = r[i].cached;
+
+		if (r[i].same_as_prev) {
+			r[i].dscope = r[i - 1].dscope;
+			r[i].sscope = r[i - 1].sscope;
+			r[i].dlabel = r[i - 1].dlabel;
+			r[i].slabel = r[i - 1].slabel;
+			r[i].dprec = r[i - 1].dprec;
+			continue;
+		}
+		if (e && e->stamp != r[i].stamp) {
+			e = NULL;   /* its slot went to a later destination */
+		}
+		if (e && e->rules) {
+			r[i].dscope = e->dscope;
+			r[i].sscope = e->sscope;
+			r[i].dlabel = e->dlabel;
+			r[i].slabel = e->slabel;
+			r[i].dprec = e->dprec;
+			continue;
+		}
+		r[i].dscope = scope_of(d);
+		r[i].sscope = scope_of(sa);
+		r[i].dlabel = match_prefix(d, labels, INT_MAX);
+		r[i].slabel = match_prefix(sa, labels, INT_MAX);
+		r[i].dprec = match_prefix(d, precedences, 0);
+		if (e) {
+			/* The same destination gives the same source, after
+			 * the same conversion: the same lookups. */
+			e->dscope = r[i].dscope;
+			e->sscope = r[i].sscope;
+			e->dlabel = r[i].dlabel;
+			e->slabel = r[i].slabel;
+			e->dprec = r[i].dprec;
+			e->rules = true;
+		}
+	}
 	merge_sort(order, nresults, order + nresults, &c);
 	q = *head = r[order[0]].dest;
 	for (i = 1; i < nresults; i++) {
@@ -695,8 +919,10 @@ static int sort_list(struct addrinfo **head, size_t nresults, const struct ifinf
 	}
 	q->ai_next = NULL;
 	(*head)->ai_canonname = canon;
-	free(r);
-	free(order);
+	if (!small) {
+		free(r);
+		free(order);
+	}
 	return 0;
 }
 
@@ -714,6 +940,201 @@ struct found {
 	char *canon;        /* malloc'd */
 	bool got_ipv6;
 };
+
+/*
+ * The (socktype, protocol, port) tuples of step 2, as glibc's list for
+ * 0.0.0.0 gave them.  glibc knows at most 7 socket types.
+ */
+#define SVC_MAX 16
+struct svc_tuple {
+	int socktype;
+	int protocol;
+	uint16_t port;     /* network order */
+};
+
+struct svc_list {
+	unsigned n;
+	struct svc_tuple t[SVC_MAX];
+};
+
+/*
+ * One remembered step 2.  Only a NULL or numeric service is kept: its
+ * tuples follow from the hints alone (glibc's own table), where a named
+ * one is read from /etc/services through NSS on every call and may
+ * change.  `errno_set' and `errno_val': what the real call did to errno
+ * (glibc's name lookups start from there), done again on a hit.
+ */
+#define SVC_CACHE 4
+struct svc_entry {
+	bool used;
+	bool has_service;
+	char service[16];
+	int flags, socktype, protocol;
+	bool errno_set;
+	int errno_val;
+	struct svc_list list;
+};
+
+/*
+ * Per-thread state of getaddrinfo (allocated once, freed when the thread
+ * exits): `struct found' is 5 KiB and was calloc'd per call, the
+ * remembered service tuples.  `busy' keeps a nested call (a signal
+ * handler) off it: that one mallocs its own.
+ */
+struct gai_thread {
+	bool busy;
+	unsigned svc_next;
+	struct svc_entry svc[SVC_CACHE];
+	struct sort_cache sort;
+	struct found f;
+};
+
+/* initial-exec: the preload is loaded at start-up (LD_PRELOAD), never
+ * dlopen()ed, so its TLS is static and a plain %fs access. */
+static __thread struct gai_thread *gai_tls __attribute__((tls_model("initial-exec")));
+static pthread_key_t gai_key;
+static pthread_once_t gai_once = PTHREAD_ONCE_INIT;
+static bool gai_key_ok;
+
+static void gai_thread_free(void *p)
+{
+	struct gai_thread *t = p;
+
+	free(t->sort.ifi.list);
+	free(t);
+	gai_tls = NULL;
+}
+
+static void gai_key_init(void)
+{
+	gai_key_ok = pthread_key_create(&gai_key, gai_thread_free) == 0;
+}
+
+/* The thread's state, marked busy; NULL when in use or without memory. */
+static struct gai_thread *gai_thread_take(void)
+{
+	struct gai_thread *t = gai_tls;
+
+	if (t == NULL) {
+		pthread_once(&gai_once, gai_key_init);
+		if (!gai_key_ok) {
+			return NULL;
+		}
+		t = calloc(1, sizeof(*t));
+		if (t == NULL || pthread_setspecific(gai_key, t) != 0) {
+			free(t);
+			return NULL;
+		}
+		gai_tls = t;
+	}
+	if (t->busy) {
+		return NULL;
+	}
+	t->busy = true;
+	return t;
+}
+
+static void gai_thread_give(struct gai_thread *t)
+{
+	if (t) {
+		t->busy = false;
+	}
+}
+
+/* glibc reads a service as a port when strtoul() takes all of it. */
+static bool svc_keepable(const char *service)
+{
+	size_t i;
+
+	if (service == NULL) {
+		return true;
+	}
+	for (i = 0; service[i]; i++) {
+		if (service[i] < '0' || service[i] > '9') {
+			return false;
+		}
+	}
+	return i > 0 && i < sizeof(((struct svc_entry *)0)->service);
+}
+
+static struct svc_entry *svc_find(struct gai_thread *t, const char *service,
+				  const struct addrinfo *th)
+{
+	unsigned i;
+
+	for (i = 0; t && i < SVC_CACHE; i++) {
+		struct svc_entry *e = &t->svc[i];
+
+		if (e->used && e->flags == th->ai_flags && e->socktype == th->ai_socktype &&
+		    e->protocol == th->ai_protocol && e->has_service == (service != NULL) &&
+		    (service == NULL || strcmp(e->service, service) == 0)) {
+			return e;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Step 2: the tuples for the caller's service and hints.  Returns 0, an
+ * EAI_* code of glibc's (a service error, reported before any lookup), or
+ * 1 when the list is beyond what we hold (libc answers).
+ */
+static int services(struct gai_thread *t, const char *service, const struct addrinfo *req,
+		    struct svc_list *ret)
+{
+	const struct preload_real *real = preload_real();
+	struct addrinfo th, *tmpl = NULL, *s;
+	struct svc_entry *e;
+	int before, after, rc;
+
+	memset(&th, 0, sizeof(th));
+	th.ai_flags = (req->ai_flags & (AI_NUMERICSERV | AI_PASSIVE)) | AI_NUMERICHOST;
+	th.ai_family = AF_INET;
+	th.ai_socktype = req->ai_socktype;
+	th.ai_protocol = req->ai_protocol;
+	e = svc_find(t, service, &th);
+	if (e) {
+		*ret = e->list;
+		if (e->errno_set) {
+			errno = e->errno_val;
+		}
+		return 0;
+	}
+	before = errno;
+	rc = real->getaddrinfo("0.0.0.0", service, &th, &tmpl);
+	after = errno;
+	if (rc != 0) {
+		return rc;
+	}
+	ret->n = 0;
+	for (s = tmpl; s; s = s->ai_next) {
+		if (ret->n == SVC_MAX) {
+			rc = 1;
+			break;
+		}
+		ret->t[ret->n].socktype = s->ai_socktype;
+		ret->t[ret->n].protocol = s->ai_protocol;
+		ret->t[ret->n].port = ((const struct sockaddr_in *)(const void *)s->ai_addr)->sin_port;
+		ret->n++;
+	}
+	real->freeaddrinfo(tmpl);
+	errno = after;
+	if (rc == 0 && t && svc_keepable(service)) {
+		e = &t->svc[t->svc_next++ % SVC_CACHE];
+		e->used = true;
+		e->has_service = service != NULL;
+		if (service) {
+			strcpy(e->service, service);
+		}
+		e->flags = th.ai_flags;
+		e->socktype = th.ai_socktype;
+		e->protocol = th.ai_protocol;
+		e->errno_set = after != before;
+		e->errno_val = after;
+		e->list = *ret;
+	}
+	return rc;
+}
 
 /* One NSS call's outcome, as get_nss_addresses sees it. */
 enum outcome {
@@ -775,7 +1196,7 @@ static void add_found(struct found *f, const struct sc_addr_result *res, int req
 static int resolve(struct addr_gate *g, const char *name, const struct addrinfo *req,
 		   struct found *f)
 {
-	struct sc_addr_result *res = malloc(sizeof(*res));
+	struct sc_addr_result *res = sc_addr_result_get();
 	bool canon = req->ai_flags & AI_CANONNAME;
 	int herrno = 0, rc = 0, no_data = 0, no_inet6_data = 0, entry;
 	bool any = false;
@@ -918,7 +1339,7 @@ static int resolve(struct addr_gate *g, const char *name, const struct addrinfo 
 	}
 
 out:
-	free(res);
+	sc_addr_result_put(res);
 	if (rc > 0) {
 		free(f->canon);
 		f->canon = NULL;
@@ -928,7 +1349,7 @@ out:
 
 /* Build the list: one entry per tuple (step 4). */
 static int generate(const struct addrinfo *req, const struct found *f,
-		    const struct addrinfo *tmpl, struct addrinfo **ret, size_t *ret_n,
+		    const struct svc_list *svc, struct addrinfo **ret, size_t *ret_n,
 		    unsigned *ret_naddrs)
 {
 	struct addrinfo **tail = ret;
@@ -942,16 +1363,17 @@ static int generate(const struct addrinfo *req, const struct found *f,
 		const struct tuple *t = &f->t[i];
 		size_t socklen = t->family == AF_INET6 ? sizeof(struct sockaddr_in6)
 						       : sizeof(struct sockaddr_in);
-		const struct addrinfo *s;
+		unsigned k;
 
 		if (t->family == AF_INET6 && f->got_ipv6 &&
 		    (req->ai_flags & (AI_V4MAPPED | AI_ALL)) == AI_V4MAPPED &&
 		    IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)(const void *)t->addr)) {
 			continue;
 		}
-		for (s = tmpl; s; s = s->ai_next) {
+		for (k = 0; k < svc->n; k++) {
+			const struct svc_tuple *s = &svc->t[k];
 			struct addrinfo *ai = malloc(sizeof(*ai) + socklen);
-			uint16_t port = ((const struct sockaddr_in *)(const void *)s->ai_addr)->sin_port;
+			uint16_t port = s->port;
 
 			if (ai == NULL) {
 				return EAI_MEMORY;
@@ -959,8 +1381,8 @@ static int generate(const struct addrinfo *req, const struct found *f,
 			memset(ai, 0, sizeof(*ai) + socklen);
 			ai->ai_flags = req->ai_flags;
 			ai->ai_family = t->family;
-			ai->ai_socktype = s->ai_socktype;
-			ai->ai_protocol = s->ai_protocol;
+			ai->ai_socktype = s->socktype;
+			ai->ai_protocol = s->protocol;
 			ai->ai_addrlen = (socklen_t)socklen;
 			ai->ai_addr = (struct sockaddr *)(ai + 1);
 			ai->ai_canonname = canon;
@@ -1022,7 +1444,23 @@ static bool numeric_host(const char *name)
 {
 	struct in_addr a4;
 	struct in6_addr a6;
+	const char *p;
 
+	/* A character no numeric form has (inet_aton: digits, hex with
+	 * 0x, dots, then anything after white space; inet_pton: hex
+	 * digits, colons, dots; a scope: `%') settles it without the two
+	 * parsers: a host name nearly always has one. */
+	for (p = name; *p; p++) {
+		char c = *p;
+
+		if (c == ' ' || (c >= '\t' && c <= '\r')) {
+			break;
+		}
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+		      c == 'x' || c == 'X' || c == '.' || c == ':' || c == '%')) {
+			return false;
+		}
+	}
 	/* inet_aton accepts every form glibc's text_to_binary_address
 	 * does for IPv4 (and a little more, which only sends more to
 	 * libc); a `%' is an IPv6 scope. */
@@ -1050,10 +1488,12 @@ bool preload_getaddrinfo(const char *node, const char *service, const struct add
 		.ai_family = AF_UNSPEC,
 	};
 	const struct preload_real *real = preload_real();
-	struct addrinfo req, th, *tmpl = NULL, *list = NULL;
-	struct ifinfo ifi = { .seen_ipv4 = true, .seen_ipv6 = true };
-	bool have_ifi = false;
+	struct addrinfo req, *list = NULL;
+	struct ifinfo ifi_local = { .seen_ipv4 = true, .seen_ipv6 = true };
+	const struct ifinfo *ifi = NULL;
 	struct addr_gate g;
+	struct gai_thread *t;
+	struct svc_list svc;
 	struct found *f;
 	int saved = errno, saved_h = h_errno, rc;
 	size_t nresults;
@@ -1076,39 +1516,42 @@ bool preload_getaddrinfo(const char *node, const char *service, const struct add
 	if (!preload_addr_enter(&g)) {
 		return false;
 	}
+	/* The thread's state (NULL when nested: then malloc'd per call). */
+	t = gai_thread_take();
 
 	/* 1. AI_ADDRCONFIG. */
 	if (req.ai_flags & AI_ADDRCONFIG) {
-		ifinfo_get(&ifi);
-		have_ifi = true;
-		if (req.ai_family == AF_UNSPEC && (ifi.seen_ipv4 || ifi.seen_ipv6)) {
-			if (ifi.seen_ipv4 != ifi.seen_ipv6) {
-				req.ai_family = ifi.seen_ipv4 ? AF_INET : AF_INET6;
+		ifi = ifinfo_of(t ? &t->sort : NULL, &ifi_local);
+		if (req.ai_family == AF_UNSPEC && (ifi->seen_ipv4 || ifi->seen_ipv6)) {
+			if (ifi->seen_ipv4 != ifi->seen_ipv6) {
+				req.ai_family = ifi->seen_ipv4 ? AF_INET : AF_INET6;
 			}
-		} else if ((req.ai_family == AF_INET && !ifi.seen_ipv4) ||
-			   (req.ai_family == AF_INET6 && !ifi.seen_ipv6)) {
+		} else if ((req.ai_family == AF_INET && !ifi->seen_ipv4) ||
+			   (req.ai_family == AF_INET6 && !ifi->seen_ipv6)) {
 			rc = EAI_NONAME;
 			goto answered;
 		}
 	}
 
-	/* 2. The service, by glibc itself. */
-	memset(&th, 0, sizeof(th));
-	th.ai_flags = (req.ai_flags & (AI_NUMERICSERV | AI_PASSIVE)) | AI_NUMERICHOST;
-	th.ai_family = AF_INET;
-	th.ai_socktype = req.ai_socktype;
-	th.ai_protocol = req.ai_protocol;
-	rc = real->getaddrinfo("0.0.0.0", service, &th, &tmpl);
+	/* 2. The service, by glibc itself (remembered when numeric). */
+	rc = services(t, service, &req, &svc);
+	if (rc > 0) {
+		goto pass;
+	}
 	if (rc != 0) {
 		/* A service error: glibc reports it before any lookup. */
 		goto answered;
 	}
 
-	/* 3. The addresses. */
-	f = calloc(1, sizeof(*f));
+	/* 3. The addresses.  Only n, canon and got_ipv6 need a value:
+	 * the tuples are written before they are read. */
+	f = t ? &t->f : malloc(sizeof(*f));
 	if (f == NULL) {
 		goto pass;
 	}
+	f->n = 0;
+	f->canon = NULL;
+	f->got_ipv6 = false;
 	/* errno as the service lookup left it: glibc's name lookups start
 	 * from there too. */
 	rc = resolve(&g, node, &req, f);
@@ -1118,25 +1561,26 @@ bool preload_getaddrinfo(const char *node, const char *service, const struct add
 		rc = 1;
 	}
 	if (rc > 0) {
-		free(f);
+		if (t == NULL) {
+			free(f);
+		}
 		goto pass;
 	}
 	if (rc == 0) {
 		/* 4. The list. */
 		int e = errno;
 
-		rc = generate(&req, f, tmpl, &list, &nresults, &naddrs);
+		rc = generate(&req, f, &svc, &list, &nresults, &naddrs);
 		errno = e;
 		if (rc == 0 && list == NULL) {
 			rc = EAI_NONAME;
 		}
 		if (rc == 0 && naddrs > 1) {
 			/* 5. The sort. */
-			if (!have_ifi) {
-				ifinfo_get(&ifi);
-				have_ifi = true;
+			if (ifi == NULL) {
+				ifi = ifinfo_of(t ? &t->sort : NULL, &ifi_local);
 			}
-			if (sort_list(&list, nresults, &ifi) < 0) {
+			if (sort_list(&list, nresults, ifi, t ? &t->sort : NULL) < 0) {
 				rc = EAI_MEMORY;
 			}
 		}
@@ -1145,17 +1589,14 @@ bool preload_getaddrinfo(const char *node, const char *service, const struct add
 			list = NULL;
 		}
 	}
-	free(f);
+	if (t == NULL) {
+		free(f);
+	}
 
 answered:
+	gai_thread_give(t);
 	preload_addr_leave();
-	if (tmpl) {
-		int e = errno;
-
-		real->freeaddrinfo(tmpl);
-		errno = e;
-	}
-	free(ifi.list);
+	free(ifi_local.list);
 	if (rc == 0) {
 		*pai = list;
 	}
@@ -1163,11 +1604,9 @@ answered:
 	return true;
 
 pass:
+	gai_thread_give(t);
 	preload_addr_leave();
-	if (tmpl) {
-		real->freeaddrinfo(tmpl);
-	}
-	free(ifi.list);
+	free(ifi_local.list);
 	errno = saved;
 	h_errno = saved_h;
 	return false;

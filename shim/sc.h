@@ -838,6 +838,10 @@ int sc_core_hosts_lookup(struct sc_core *core, const char *name, int family, boo
 			 int (*fn)(const struct sc_hosts_result *res, void *priv), void *priv);
 int sc_core_hosts_addr(struct sc_core *core, int family, const void *addr,
 		       int (*fn)(const struct sc_hosts_result *res, void *priv), void *priv);
+/* The hosts file's generation (sc_hosts_generation), re-read first when
+ * due as a lookup would; 0 when the file is not used.  For sc_addr.c's
+ * first level. */
+uint64_t sc_core_hosts_generation(struct sc_core *core);
 
 /* ------------------------------------------------------------------ */
 /* sc_addr.c: address lookups for gethostbyname*, getaddrinfo and NSS   */
@@ -928,6 +932,14 @@ int sc_addr_by_addr(struct sc_core *core, int family, const void *addr, unsigned
 /* The sources an NSS module should pass: SC_ADDR_FILES unless `files'
  * precedes `sipcache' in nsswitch.conf's hosts line. */
 unsigned sc_addr_nss_sources(const struct sc_core *core);
+/*
+ * A result to pass to sc_addr_by_*(): the thread's own (allocated once,
+ * freed at thread exit), or a malloc'd one when that is in use; NULL
+ * without memory.  Give it back with sc_addr_result_put() once read.
+ * Each copy of the core (preload, NSS module) has its own.
+ */
+struct sc_addr_result *sc_addr_result_get(void);
+void sc_addr_result_put(struct sc_addr_result *r);
 
 /*
  * One core per process.  The preload exports its table under this name

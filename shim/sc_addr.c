@@ -79,10 +79,51 @@
  *
  * Buffers.  An answer can be 64 KiB and a parsed message is 8 KiB, too
  * much for the stack of a thread of somebody else's program: both live in
- * one malloc'd block per call, and the two answers of a pair share the
- * answer buffer (the first is taken apart before the second is asked).
- * Results hold their strings in their own pool, so they outlive the
- * block and the hosts file's generation.
+ * a work area allocated once per thread (freed by a pthread key
+ * destructor when the thread exits), and the two answers of a pair share
+ * the answer buffer (the first is taken apart before the second is
+ * asked).  The recursion guard keeps a thread from entering twice; a busy
+ * flag makes sure of it (a nested call would malloc its own).  Results
+ * hold their strings in their own pool, so they outlive the area and the
+ * hosts file's generation.
+ *
+ * A first level of whole results.  A hit through the core costs two
+ * sc_core_querydomain() calls (name to key, the core's own first level,
+ * the answer copied and TTL-patched), take_answer()'s parse of the copy
+ * and a hosts-file lookup: ~8,000 instructions to hand back the same
+ * addresses again.  So each thread keeps a small direct-mapped table of
+ * sc_addr_by_name() successes keyed by (name as spelled, family,
+ * sources), and serves a copy while everything the result was made of is
+ * provably unchanged -- the rules of sc_cache.c's first level, applied to
+ * every cache entry the lookup consulted:
+ *
+ *   - each cache key asked (every candidate of the search, both halves
+ *     of a pair, negative answers included) has the change counter
+ *     (sc_stats_gen: bumped by every store, delete, flush, eviction,
+ *     sweep and rebuild) it had *before* it was asked; after the lookup
+ *     each is checked unchanged and found in the cache, fresh: so every
+ *     answer came from the cache (a miss stores and bumps, an answer
+ *     that was not stored is not in the cache), and none changed since;
+ *   - the marks generation is unchanged (a mark drops addresses from
+ *     served A/AAAA answers; every new mark and every `up' changes the
+ *     generation, and which marks are alive depends only on the second,
+ *     which the next rule fixes);
+ *   - the hosts file's generation is unchanged when it was consulted;
+ *   - the thread's resolver state (options, ndots, search list) is the
+ *     one the lookup ran with, and HOSTALIASES is still unset for a name
+ *     without dots (the alias file would decide the question);
+ *   - the wall-clock second is the one of the lookup.  This is stricter
+ *     than "the TTL lasts" on purpose: a hit reports TTLs lowered to the
+ *     entry's remaining life, which changes every second (nscd caches by
+ *     it), and an entry that was fresh in this second stays fresh in it.
+ *     A hot name costs one full lookup per thread and second.
+ *
+ * A hit counts what the full lookup would have counted (hits per type,
+ * negative hits, hosts hits), sets errno as it left it, and checks the
+ * cache handle as the core does (sc_cache_revalidate).  Failures are
+ * never kept: they are rare on a hot path and their errno/h_errno rules
+ * are the intricate ones.  Without a stats file there is no first level.
+ * The configuration is read once per process, so it needs no check.
  *
  * Errors come back as -errno with the h_errno nss_dns would report; the
  * table is in sc.h.  errno is not preserved here: the front ends save and
@@ -91,10 +132,12 @@
 #include <arpa/nameser.h>
 #include <errno.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <resolv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <tdb.h>
 
 #include "sc.h"
 
@@ -109,6 +152,81 @@ struct addr_work {
 	unsigned char answer[ADDR_ANSWER_MAX];
 };
 
+/* First level: slots per thread, cache keys per result. */
+#define L1A_SLOTS 64
+#define L1A_MAXDEPS 16
+
+/* A cache key a lookup is about to ask, with its change counter. */
+struct rec_dep {
+	struct sc_key key;
+	uint32_t hash;
+	uint16_t type;
+	uint64_t gen;
+};
+
+/* What a full lookup consulted, recorded for the first level. */
+struct rec {
+	bool on;            /* recording */
+	bool ok;            /* everything consulted can be checked again */
+	bool hosts_used;
+	unsigned ndeps;
+	struct sc_stats *stats;
+	struct rec_dep dep[L1A_MAXDEPS];
+};
+
+/* A stored key, checked on every first-level hit. */
+struct l1a_dep {
+	uint64_t gen;
+	uint32_t hash;
+	uint16_t type;
+	bool negative;      /* a negative hit: counted as one */
+};
+
+/* One kept result; one malloc'd block, its arrays after the header. */
+struct l1a_value {
+	uint32_t hash;
+	int family;
+	unsigned sources;
+	int64_t second;             /* sc_now() of the lookup */
+	const struct sc_stats *stats;
+	uint64_t marks_gen;
+	uint64_t hosts_gen;
+	bool hosts_used;
+	bool dotless;               /* HOSTALIASES could apply */
+	bool errno_zero;            /* the lookup left errno 0 (else as found) */
+	int herrno;
+	/* the result */
+	int32_t ttl;
+	bool has_ttl;
+	bool from_hosts;
+	int name_off;               /* in pool; -1: no name */
+	unsigned naliases, naddr, ndeps;
+	size_t pool_used;
+	const struct l1a_dep *dep;
+	const struct sc_hosts_addr *addr;
+	const uint16_t *alias_off;
+	const char *pool;
+	const char *qname;          /* the name asked, as spelled */
+};
+
+/* The resolver state a kept result depends on (the search rules). */
+struct res_snap {
+	unsigned long options;
+	unsigned ndots;
+	char *dnsrch[MAXDNSRCH + 1];
+	char defdname[sizeof(((struct __res_state *)0)->defdname)];
+};
+
+struct addr_thread {
+	bool work_busy, result_busy;
+	struct addr_work w;
+	struct rec rec;
+	struct res_snap snap;
+	bool snap_valid;
+	struct l1a_value *slot[L1A_SLOTS];
+	struct sc_addr_result result;   /* sc_addr_result_get() */
+};
+
 /*
  * A result being built.  `names' is gethostbyname3_r's list (question
  * name, then CNAME targets): its last entry becomes the name, the others
@@ -117,6 +235,7 @@ struct addr_work {
 struct build {
 	struct sc_addr_result *r;
 	const struct sc_conf *conf;
+	struct rec *rec;    /* the first level's record, or NULL */
 	bool tuples;        /* gethostbyname4_r's rules, else 3_r's */
 	bool canon_done;    /* tuples: the canonical name is set */
 	unsigned nnames;
@@ -255,6 +374,168 @@ static void ttl_clamp(struct sc_addr_result *r, const struct sc_conf *conf,
 static int addr_len(uint16_t qtype)
 {
 	return qtype == SC_T_A ? 4 : 16;
+}
+
+/* ------------------------------------------------------------------ */
+/* the thread's work area                                              */
+
+static __thread struct addr_thread *addr_tls;
+static pthread_key_t addr_key;
+static pthread_once_t addr_once = PTHREAD_ONCE_INIT;
+static bool addr_key_ok;
+
+static void l1a_clear(struct addr_thread *t)
+{
+	unsigned i;
+
+	for (i = 0; i < L1A_SLOTS; i++) {
+		free(t->slot[i]);
+		t->slot[i] = NULL;
+	}
+}
+
+static void addr_thread_free(void *p)
+{
+	struct addr_thread *t = p;
+
+	l1a_clear(t);
+	free(t);
+	addr_tls = NULL;
+}
+
+static void addr_key_init(void)
+{
+	/* The destructor frees a thread's area when the thread exits. */
+	addr_key_ok = pthread_key_create(&addr_key, addr_thread_free) == 0;
+}
+
+/*
+ * This thread's area, allocated on first use; NULL without memory (the
+ * callers then malloc per call, as before).  After fork() the child's
+ * thread keeps its copy, which is as valid there: the cache file and the
+ * counters it is checked against are shared.
+ */
+static struct addr_thread *addr_thread_get(void)
+{
+	struct addr_thread *t = addr_tls;
+
+	if (t == NULL) {
+		pthread_once(&addr_once, addr_key_init);
+		if (!addr_key_ok) {
+			return NULL;
+		}
+		t = calloc(1, sizeof(*t));
+		if (t == NULL || pthread_setspecific(addr_key, t) != 0) {
+			free(t);
+			return NULL;
+		}
+		addr_tls = t;
+	}
+	return t;
+}
+
+/* The work area for one lookup: the thread's, unless it is in use. */
+static struct addr_work *work_get(struct addr_thread *t)
+{
+	if (t && !t->work_busy) {
+		t->work_busy = true;
+		return &t->w;
+	}
+	return malloc(sizeof(struct addr_work));
+}
+
+static void work_put(struct addr_thread *t, struct addr_work *w)
+{
+	if (t && w == &t->w) {
+		t->work_busy = false;
+		return;
+	}
+	free(w);
+}
+
+struct sc_addr_result *sc_addr_result_get(void)
+{
+	struct addr_thread *t = addr_thread_get();
+
+	if (t && !t->result_busy) {
+		t->result_busy = true;
+		return &t->result;
+	}
+	return malloc(sizeof(struct sc_addr_result));
+}
+
+void sc_addr_result_put(struct sc_addr_result *r)
+{
+	struct addr_thread *t = addr_tls;
+
+	if (t && r == &t->result) {
+		t->result_busy = false;
+		return;
+	}
+	free(r);
+}
+
+/* ------------------------------------------------------------------ */
+/* recording what a lookup consults (for the first level)             */
+
+/*
+ * The core passes a question to libresolv uncached under these options
+ * (sc_core.c, options_cacheable): its answer is then no cache entry's.
+ */
+static bool rec_options_ok(unsigned long options, uint16_t type)
+{
+	if (!(options & RES_RECURSE) || (options & RES_USE_DNSSEC)) {
+		return false;
+	}
+#ifdef RES_NOAAAA
+	if ((options & RES_NOAAAA) && type == SC_T_AAAA) {
+		return false;
+	}
+#else
+	(void)type;
+#endif
+	return true;
+}
+
+/*
+ * `name' (+ "." + `domain') is about to be asked for `type': note its
+ * key and the key's change counter, read before the question so that a
+ * store made while it is asked can only make the copy look older.
+ */
+static void rec_add(struct rec *rec, const char *name, const char *domain, uint16_t type)
+{
+	unsigned char wire[SC_DNS_MAXNAME];
+	char text[NS_MAXDNAME];
+	struct rec_dep *d;
+	TDB_DATA k;
+
+	if (rec == NULL || !rec->on || !rec->ok) {
+		return;
+	}
+	if (rec->ndeps >= L1A_MAXDEPS || !rec_options_ok(_res.options, type)) {
+		rec->ok = false;
+		return;
+	}
+	if (domain) {
+		if ((size_t)snprintf(text, sizeof(text), "%s.%s", name, domain) >= sizeof(text)) {
+			rec->ok = false;
+			return;
+		}
+		name = text;
+	}
+	d = &rec->dep[rec->ndeps];
+	if (sc_dns_name_from_text(name, wire, sizeof(wire)) < 0 ||
+	    sc_key_make(&d->key, wire, type, SC_C_IN) < 0) {
+		/* The core passes such a name to libresolv: not cached. */
+		rec->ok = false;
+		return;
+	}
+	k.dptr = d->key.buf;
+	k.dsize = d->key.len;
+	d->hash = sc_cache_tdb_hash(&k);
+	d->type = type;
+	d->gen = sc_stats_gen(rec->stats, d->hash);
+	rec->ndeps++;
 }
 
 /* ------------------------------------------------------------------ */
@@ -403,6 +684,34 @@ static int search_failed(int err, int herrno, int *ret_herrno)
 /* ------------------------------------------------------------------ */
 /* DNS: one family                                                     */
 
+/*
+ * sc_core_search walks candidates we do not see.  A name with a dot that
+ * res_nsearch asks as given first (at least ndots dots, or a trailing
+ * dot) and that answers as given consulted that one key: it is recorded,
+ * and dns_one checks afterwards which name answered.  Anything else
+ * (short names, names the search list completed) is not kept.
+ */
+static void rec_one(struct rec *rec, const char *name, uint16_t qtype)
+{
+	unsigned dots = 0;
+	const char *cp;
+	bool trailing;
+
+	if (rec == NULL || !rec->on) {
+		return;
+	}
+	for (cp = name; *cp; cp++) {
+		dots += *cp == '.';
+	}
+	trailing = cp > name && cp[-1] == '.';
+	if (!(_res.options & RES_INIT) || dots == 0 ||
+	    (dots < (unsigned)_res.ndots && !trailing)) {
+		rec->ok = false;
+		return;
+	}
+	rec_add(rec, name, NULL, qtype);
+}
+
 static int dns_one(struct sc_core *core, struct addr_work *w, struct build *b,
 		   const char *name, uint16_t qtype, int *ret_herrno)
 {
@@ -416,9 +725,21 @@ static int dns_one(struct sc_core *core, struct addr_work *w, struct build *b,
 	};
 	int n, herrno, r;
 
+	rec_one(b->rec, name, qtype);
 	n = sc_core_search(core, &q, &herrno);
 	if (n < 0) {
 		return search_failed(errno, herrno, ret_herrno);
+	}
+	if (b->rec && b->rec->on && b->rec->ok) {
+		/* The name as given must be the candidate that answered:
+		 * then it is the only key the search consulted. */
+		unsigned char qn[SC_DNS_MAXNAME];
+
+		if (b->rec->ndeps != 1 || (size_t)n > sizeof(w->answer) ||
+		    sc_dns_name_expand(w->answer, (size_t)n, SC_DNS_HDRLEN, qn, NULL) < 0 ||
+		    !sc_dns_name_equal(qn, b->rec->dep[0].key.buf)) {
+			b->rec->ok = false;
+		}
 	}
 	if ((size_t)n > sizeof(w->answer)) {
 		*ret_herrno = NO_RECOVERY;
@@ -498,6 +819,7 @@ static int pair_candidate(struct pair *p, const char *name, const char *domain,
 		/* libresolv resets the rcode it later looks at. */
 		memset(p->w->answer, 0, SC_DNS_HDRLEN);
 		q.type = p->types[i];
+		rec_add(p->b->rec, name, domain, p->types[i]);
 		n = sc_core_querydomain(p->core, &q, domain, &herr[i]);
 		if (i == 0 && (p->w->answer[2] & (SC_DNS_QR >> 8))) {
 			p->first_rcode = p->w->answer[3] & 0x0f;
@@ -891,13 +1213,14 @@ static unsigned types_for(int family, enum sc_family policy, uint16_t types[2])
 	}
 }
 
-static int dns_by_name(struct sc_core *core, const char *name, int family,
-		       const uint16_t *types, unsigned ntypes,
+static int dns_by_name(struct sc_core *core, struct addr_thread *t, const char *name,
+		       int family, const uint16_t *types, unsigned ntypes,
 		       struct sc_addr_result *ret, int *ret_herrno)
 {
 	struct build b = {
 		.r = ret,
 		.conf = sc_core_conf(core),
+		.rec = t ? &t->rec : NULL,
 		.tuples = family == AF_UNSPEC,
 	};
 	struct addr_work *w;
@@ -909,7 +1232,7 @@ static int dns_by_name(struct sc_core *core, const char *name, int family,
 		*ret_herrno = HOST_NOT_FOUND;
 		return -ENOENT;
 	}
-	w = malloc(sizeof(*w));
+	w = work_get(t);
 	if (w == NULL) {
 		*ret_herrno = NETDB_INTERNAL;
 		return -ENOMEM;
@@ -919,7 +1242,7 @@ static int dns_by_name(struct sc_core *core, const char *name, int family,
 	} else {
 		r = dns_one(core, w, &b, name, types[0], ret_herrno);
 	}
-	free(w);
+	work_put(t, w);
 	if (r < 0) {
 		/* A failure reports no name nor address; the TTL stays, as
 		 * nss_dns may have lowered *ttlp on the way. */
@@ -930,36 +1253,26 @@ static int dns_by_name(struct sc_core *core, const char *name, int family,
 	return r;
 }
 
-int sc_addr_by_name(struct sc_core *core, const char *name, int family, unsigned sources,
-		    struct sc_addr_result *ret, int *ret_herrno)
+/* The whole lookup (the first level missed). */
+static int by_name_full(struct sc_core *core, struct addr_thread *t, const char *name,
+			int family, unsigned sources, const uint16_t *types, unsigned ntypes,
+			struct sc_addr_result *ret, int *ret_herrno)
 {
 	enum sc_hosts_order order = sc_core_hosts_order(core);
 	bool files = (sources & SC_ADDR_FILES) && order != SC_HOSTS_NEVER;
-	uint16_t types[2];
-	unsigned ntypes;
 	int r, rh;
 
-	result_reset(ret);
-	if (family != AF_INET && family != AF_INET6 && family != AF_UNSPEC) {
-		/* What nss_dns's gethostbyname3_r says. */
-		*ret_herrno = NO_DATA;
-		return -EAFNOSUPPORT;
-	}
-	ntypes = types_for(family, sc_core_conf(core)->family, types);
-	if (ntypes == 0) {
-		/* The policy leaves nothing to ask for this family. */
-		*ret_herrno = NO_DATA;
-		return -ENOENT;
-	}
-
 	if (files && order == SC_HOSTS_FILES_FIRST) {
+		if (t) {
+			t->rec.hosts_used = true;
+		}
 		r = hosts_by_name(core, name, family, ret, ret_herrno);
 		if (r != -ENOENT) {
 			return r;   /* found, or a hosts file we cannot use */
 		}
 	}
 	if (sources & SC_ADDR_DNS) {
-		r = dns_by_name(core, name, family, types, ntypes, ret, ret_herrno);
+		r = dns_by_name(core, t, name, family, types, ntypes, ret, ret_herrno);
 		if (r == 0) {
 			return 0;
 		}
@@ -974,6 +1287,9 @@ int sc_addr_by_name(struct sc_core *core, const char *name, int family, unsigned
 		bool has_ttl = ret->has_ttl;
 		int herrno;
 
+		if (t) {
+			t->rec.hosts_used = true;
+		}
 		rh = hosts_by_name(core, name, family, ret, &herrno);
 		if (rh != -ENOENT) {
 			*ret_herrno = herrno;
@@ -981,6 +1297,285 @@ int sc_addr_by_name(struct sc_core *core, const char *name, int family, unsigned
 		}
 		ret->ttl = ttl;
 		ret->has_ttl = has_ttl;
+	}
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* the first level of results (see the top of the file)                */
+
+static uint32_t l1a_hash(const char *name, int family, unsigned sources)
+{
+	/* FNV-1a over the name as spelled: the result's names keep the
+	 * caller's spelling, so "Sip1" and "sip1" are different keys. */
+	uint32_t h = 2166136261u ^ (uint32_t)family ^ (sources << 8);
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)name; *p; p++) {
+		h = (h ^ *p) * 16777619u;
+	}
+	return h;
+}
+
+static void snap_take(struct res_snap *sn)
+{
+	memset(sn, 0, sizeof(*sn));
+	sn->options = _res.options;
+	sn->ndots = _res.ndots;
+	memcpy(sn->dnsrch, _res.dnsrch, sizeof(sn->dnsrch));
+	memcpy(sn->defdname, _res.defdname, sizeof(sn->defdname));
+}
+
+/* Is the thread's resolver state the one of the kept results?  The
+ * search list lives in defdname (glibc's res_init puts dnsrch there);
+ * pointers and bytes both compared, so a program's own list counts too. */
+static bool snap_same(const struct res_snap *sn)
+{
+	return sn->options == _res.options && sn->ndots == _res.ndots &&
+	       memcmp(sn->dnsrch, _res.dnsrch, sizeof(sn->dnsrch)) == 0 &&
+	       memcmp(sn->defdname, _res.defdname, sizeof(sn->defdname)) == 0;
+}
+
+static bool dotless(const char *name)
+{
+	return strchr(name, '.') == NULL;
+}
+
+/* Serve a kept copy of (name, family, sources) when still valid. */
+static bool l1a_serve(struct addr_thread *t, struct sc_core *core, const char *name,
+		      int family, unsigned sources, uint32_t hash,
+		      struct sc_addr_result *ret, int *ret_herrno)
+{
+	const struct l1a_value *v = t->slot[hash % L1A_SLOTS];
+	struct sc_stats *st;
+	unsigned i;
+
+	if (v == NULL || v->hash != hash || v->family != family || v->sources != sources ||
+	    strcmp(v->qname, name) != 0) {
+		return false;
+	}
+	st = sc_core_stats(core);
+	if (v->second != sc_now() || st == NULL || st != v->stats || !t->snap_valid ||
+	    !(_res.options & RES_INIT) || !snap_same(&t->snap) ||
+	    sc_stats_marks_gen(st) != v->marks_gen) {
+		return false;
+	}
+	for (i = 0; i < v->ndeps; i++) {
+		if (sc_stats_gen(st, v->dep[i].hash) != v->dep[i].gen) {
+			return false;
+		}
+	}
+	if (v->hosts_used && sc_core_hosts_generation(core) != v->hosts_gen) {
+		return false;
+	}
+	if (v->dotless && secure_getenv("HOSTALIASES") != NULL) {
+		return false;
+	}
+	/* The core checks its handle before every cache lookup: a cache
+	 * closed under us means upstream answers from now on. */
+	if (sc_cache_revalidate(sc_core_cache(core), sc_now_mono_ms()) != 0) {
+		return false;
+	}
+
+	/* The copy, then what the full lookup would have counted. */
+	memcpy(ret->pool, v->pool, v->pool_used);
+	ret->pool_used = v->pool_used;
+	ret->name = v->name_off < 0 ? NULL : ret->pool + v->name_off;
+	ret->naliases = v->naliases;
+	for (i = 0; i < v->naliases; i++) {
+		ret->aliases[i] = ret->pool + v->alias_off[i];
+	}
+	ret->naddr = v->naddr;
+	memcpy(ret->addr, v->addr, v->naddr * sizeof(*v->addr));
+	ret->ttl = v->ttl;
+	ret->has_ttl = v->has_ttl;
+	ret->from_hosts = v->from_hosts;
+	for (i = 0; i < v->ndeps; i++) {
+		sc_stats_inc(st, SC_STAT_HITS);
+		sc_stats_inc_type(st, v->dep[i].type, true);
+		if (v->dep[i].negative) {
+			sc_stats_inc(st, SC_STAT_NEGATIVE_HITS);
+		}
+	}
+	if (v->from_hosts) {
+		sc_stats_inc(st, SC_STAT_HOSTS_HITS);
+	}
+	if (v->errno_zero) {
+		errno = 0;
+	}
+	*ret_herrno = v->herrno;
+	return true;
+}
+
+/*
+ * Keep a successful result, if everything it was made of can be checked
+ * again (see the top of the file).  `second', `marks_gen' and `hosts_gen'
+ * were read before the lookup; errno_zero: it left errno 0 (else errno
+ * is what it was on entry).
+ */
+static void l1a_fill(struct addr_thread *t, struct sc_core *core, const char *name,
+		     int family, unsigned sources, uint32_t hash, int64_t second,
+		     uint64_t marks_gen, uint64_t hosts_gen, bool errno_zero,
+		     const struct sc_addr_result *res, int herrno)
+{
+	struct rec *rec = &t->rec;
+	struct sc_cache *cache = sc_core_cache(core);
+	struct l1a_dep deps[L1A_MAXDEPS];
+	size_t namelen = strlen(name) + 1, size, off_dep, off_addr, off_alias, off_pool, off_name;
+	struct l1a_value *v;
+	unsigned char *blob;
+	unsigned i;
+
+	if (!rec->ok || rec->stats == NULL || cache == NULL || sc_now() != second ||
+	    !(_res.options & RES_INIT) || sc_stats_marks_gen(rec->stats) != marks_gen ||
+	    (dotless(name) && secure_getenv("HOSTALIASES") != NULL)) {
+		return;
+	}
+	if (res->name && (res->name < res->pool || res->name >= res->pool + res->pool_used)) {
+		return;
+	}
+	for (i = 0; i < res->naliases; i++) {
+		if (res->aliases[i] < res->pool || res->aliases[i] >= res->pool + res->pool_used) {
+			return;
+		}
+	}
+	/*
+	 * Every key asked: unchanged since before it was asked, and there
+	 * now, fresh.  So the lookup read that very entry (a miss would
+	 * have stored and bumped the counter; an answer that could not be
+	 * stored is not there), and it still holds.  The answer buffer is
+	 * free again: the copies land there.
+	 */
+	for (i = 0; i < rec->ndeps; i++) {
+		const struct rec_dep *d = &rec->dep[i];
+		struct sc_hit hit;
+
+		if (sc_stats_gen(rec->stats, d->hash) != d->gen ||
+		    sc_cache_get(cache, &d->key, second, 0, 0, d->key.buf, t->w.answer,
+				 sizeof(t->w.answer), &hit) != 0 ||
+		    hit.stale || hit.remaining == 0 ||
+		    sc_stats_gen(rec->stats, d->hash) != d->gen) {
+			return;
+		}
+		deps[i].gen = d->gen;
+		deps[i].hash = d->hash;
+		deps[i].type = d->type;
+		deps[i].negative = (hit.flags & SC_ENTRY_NEGATIVE) != 0;
+	}
+
+	off_dep = (sizeof(*v) + 7) & ~(size_t)7;
+	off_addr = off_dep + rec->ndeps * sizeof(struct l1a_dep);
+	off_alias = off_addr + res->naddr * sizeof(struct sc_hosts_addr);
+	off_pool = off_alias + res->naliases * sizeof(uint16_t);
+	off_name = off_pool + res->pool_used;
+	size = off_name + namelen;
+	blob = malloc(size);
+	if (blob == NULL) {
+		return;
+	}
+	v = (struct l1a_value *)(void *)blob;
+	memset(v, 0, sizeof(*v));
+	v->hash = hash;
+	v->family = family;
+	v->sources = sources;
+	v->second = second;
+	v->stats = rec->stats;
+	v->marks_gen = marks_gen;
+	v->hosts_gen = hosts_gen;
+	v->hosts_used = rec->hosts_used;
+	v->dotless = dotless(name);
+	v->errno_zero = errno_zero;
+	v->herrno = herrno;
+	v->ttl = res->ttl;
+	v->has_ttl = res->has_ttl;
+	v->from_hosts = res->from_hosts;
+	v->name_off = res->name ? (int)(res->name - res->pool) : -1;
+	v->naliases = res->naliases;
+	v->naddr = res->naddr;
+	v->ndeps = rec->ndeps;
+	v->pool_used = res->pool_used;
+	memcpy(blob + off_dep, deps, rec->ndeps * sizeof(struct l1a_dep));
+	memcpy(blob + off_addr, res->addr, res->naddr * sizeof(struct sc_hosts_addr));
+	for (i = 0; i < res->naliases; i++) {
+		uint16_t o = (uint16_t)(res->aliases[i] - res->pool);
+
+		memcpy(blob + off_alias + i * sizeof(uint16_t), &o, sizeof(o));
+	}
+	memcpy(blob + off_pool, res->pool, res->pool_used);
+	memcpy(blob + off_name, name, namelen);
+	v->dep = (const struct l1a_dep *)(const void *)(blob + off_dep);
+	v->addr = (const struct sc_hosts_addr *)(const void *)(blob + off_addr);
+	v->alias_off = (const uint16_t *)(const void *)(blob + off_alias);
+	v->pool = (const char *)blob + off_pool;
+	v->qname = (const char *)blob + off_name;
+
+	/* Kept results hold for the resolver state they were made with. */
+	if (!t->snap_valid || !snap_same(&t->snap)) {
+		l1a_clear(t);
+		snap_take(&t->snap);
+		t->snap_valid = true;
+	}
+	free(t->slot[hash % L1A_SLOTS]);
+	t->slot[hash % L1A_SLOTS] = v;
+}
+
+int sc_addr_by_name(struct sc_core *core, const char *name, int family, unsigned sources,
+		    struct sc_addr_result *ret, int *ret_herrno)
+{
+	struct addr_thread *t;
+	struct sc_stats *st = sc_core_stats(core);
+	uint64_t marks_gen = 0, hosts_gen = 0;
+	int64_t second = 0;
+	uint16_t types[2];
+	unsigned ntypes;
+	uint32_t hash = 0;
+	int r, entry_errno = errno;
+
+	result_reset(ret);
+	if (family != AF_INET && family != AF_INET6 && family != AF_UNSPEC) {
+		/* What nss_dns's gethostbyname3_r says. */
+		*ret_herrno = NO_DATA;
+		return -EAFNOSUPPORT;
+	}
+	ntypes = types_for(family, sc_core_conf(core)->family, types);
+	if (ntypes == 0) {
+		/* The policy leaves nothing to ask for this family. */
+		*ret_herrno = NO_DATA;
+		return -ENOENT;
+	}
+
+	t = addr_thread_get();
+	if (t && (t->rec.on || t->work_busy)) {
+		t = NULL;   /* nested: no first level, a work area of its own */
+	}
+	if (t && st) {
+		hash = l1a_hash(name, family, sources);
+		if (l1a_serve(t, core, name, family, sources, hash, ret, ret_herrno)) {
+			return 0;
+		}
+		result_reset(ret);
+		/* Read before the lookup: a change during it shows later. */
+		second = sc_now();
+		marks_gen = sc_stats_marks_gen(st);
+		if ((sources & SC_ADDR_FILES) && sc_core_hosts_order(core) != SC_HOSTS_NEVER) {
+			hosts_gen = sc_core_hosts_generation(core);
+		}
+		t->rec.on = true;
+		t->rec.ok = true;
+		t->rec.hosts_used = false;
+		t->rec.ndeps = 0;
+		t->rec.stats = st;
+	}
+	r = by_name_full(core, t, name, family, sources, types, ntypes, ret, ret_herrno);
+	if (t && t->rec.on) {
+		int e = errno;
+
+		t->rec.on = false;
+		if (r == 0 && (e == 0 || e == entry_errno)) {
+			l1a_fill(t, core, name, family, sources, hash, second, marks_gen,
+				 hosts_gen, e == 0, ret, *ret_herrno);
+		}
+		errno = e;
 	}
 	return r;
 }
@@ -1091,6 +1686,7 @@ static int dns_by_addr(struct sc_core *core, int family, const unsigned char *ad
 		       struct sc_addr_result *ret, int *ret_herrno)
 {
 	char qname[80];
+	struct addr_thread *t;
 	struct addr_work *w;
 	struct sc_query q;
 	int n, herrno, r;
@@ -1098,7 +1694,8 @@ static int dns_by_addr(struct sc_core *core, int family, const unsigned char *ad
 	result_reset(ret);
 	addr = unmap(&family, addr);
 	ptr_name(family, addr, qname, sizeof(qname));
-	w = malloc(sizeof(*w));
+	t = addr_thread_get();
+	w = work_get(t);
 	if (w == NULL) {
 		*ret_herrno = NETDB_INTERNAL;
 		return -ENOMEM;
@@ -1124,7 +1721,7 @@ static int dns_by_addr(struct sc_core *core, int family, const unsigned char *ad
 	} else {
 		r = take_ptr(ret, sc_core_conf(core), &w->msg, w->answer, (size_t)n, ret_herrno);
 	}
-	free(w);
+	work_put(t, w);
 	if (r == 0) {
 		r = add_addr(ret, family, addr);
 	} else {

@@ -485,6 +485,23 @@ int sc_core_hosts_addr(struct sc_core *core, int family, const void *addr,
 	return r;
 }
 
+uint64_t sc_core_hosts_generation(struct sc_core *core)
+{
+	uint64_t gen;
+
+	if (core->hosts == NULL) {
+		return 0;
+	}
+	/* Refreshed first, as a lookup would be: a first level keyed on
+	 * the generation then sees a changed file at the same moment a
+	 * lookup would. */
+	hosts_refresh(core);
+	pthread_rwlock_rdlock(&core->hosts_lock);
+	gen = sc_hosts_generation(core->hosts);
+	pthread_rwlock_unlock(&core->hosts_lock);
+	return gen;
+}
+
 bool sc_core_hosts_multi(const struct sc_core *core)
 {
 	return core->hosts_multi;

@@ -696,6 +696,308 @@ START_TEST(test_serve_stale)
 }
 END_TEST
 
+/* --- the first level of results ------------------------------------------------ */
+
+/*
+ * sc_addr.c keeps whole results per thread for the current wall-clock
+ * second, checked against the change counters of the cache keys they
+ * came from, the marks, the hosts file and the resolver state.  Each test
+ * below fills it (a lookup served by the cache), changes one of those
+ * inputs and proves the very next lookup sees the change.  All of it must
+ * happen within one second, or the copy would have lapsed anyway and the
+ * test would prove nothing: each round starts just after a second begins
+ * and is repeated when it ran over.
+ */
+#define L1_ROUNDS 5
+
+static int64_t second_start(void)
+{
+	int64_t s = sc_now();
+
+	while (sc_now() == s) {
+		usleep(1000);
+	}
+	return sc_now();
+}
+
+static void cache_store_from_server(const char *name, uint16_t type)
+{
+	unsigned char ans[512], wire[SC_DNS_MAXNAME];
+	struct sc_msg *m = malloc(sizeof(*m));
+	struct sc_key key;
+	int n;
+
+	ck_assert_ptr_nonnull(m);
+	n = res_query(name, ns_c_in, type, ans, sizeof(ans));
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(sc_dns_parse(ans, (size_t)n, m), 0);
+	ck_assert_int_gt(sc_dns_name_from_text(name, wire, sizeof(wire)), 0);
+	ck_assert_int_eq(sc_key_make(&key, wire, type, ns_c_in), 0);
+	ck_assert_int_eq(sc_cache_put(sc_core_cache(core), &key, m, 300, 0, sc_now()), 0);
+	free(m);
+}
+
+/* Fill: a miss (stored), then a hit, which the first level keeps. */
+static void l1_fill(const char *name, int af, unsigned sources, char *out)
+{
+	char again[ADDR_TEXT_MAX];
+
+	ours_name(out, name, af, sources);
+	ours_name(again, name, af, sources);
+	ck_assert_str_eq(again, out);
+}
+
+START_TEST(test_l1_flush)
+{
+	char before[ADDR_TEXT_MAX], kept[ADDR_TEXT_MAX], after[ADDR_TEXT_MAX], g[ADDR_TEXT_MAX];
+	int64_t s0;
+	int round;
+
+	world("files-first", NULL, NULL);
+	for (round = 0; round < L1_ROUNDS; round++) {
+		dnsd_del(dns, "l1.sip.test", 0);
+		dnsd_add(dns, "l1.sip.test", ns_t_a, 300, "127.0.0.31");
+		ck_assert_int_ge(sc_cache_flush(sc_core_cache(core)), 0);
+		s0 = second_start();
+		l1_fill("l1.sip.test", AF_UNSPEC, SC_ADDR_DNS, before);
+		ck_assert_ptr_nonnull(strstr(before, "addrs=127.0.0.31"));
+		/* The server changes; the cache (and its first level) does not. */
+		dnsd_del(dns, "l1.sip.test", ns_t_a);
+		dnsd_add(dns, "l1.sip.test", ns_t_a, 300, "127.0.0.32");
+		dnsd_reset(dns);
+		ours_name(kept, "l1.sip.test", AF_UNSPEC, SC_ADDR_DNS);
+		ck_assert_str_eq(kept, before);
+		ck_assert_uint_eq(dnsd_count(dns, 0), 0);
+		/* A flush: the next lookup asks again and sees the change. */
+		ck_assert_int_ge(sc_cache_flush(sc_core_cache(core)), 0);
+		ours_name(after, "l1.sip.test", AF_UNSPEC, SC_ADDR_DNS);
+		ck_assert_uint_eq(dnsd_count(dns, 0), 2);
+		glibc_name(g, "l1.sip.test", AF_UNSPEC);
+		ck_assert_str_eq(after, g);
+		ck_assert_ptr_nonnull(strstr(after, "addrs=127.0.0.32"));
+		if (sc_now() == s0) {
+			break;
+		}
+	}
+	ck_assert_int_lt(round, L1_ROUNDS);
+}
+END_TEST
+
+START_TEST(test_l1_store)
+{
+	char before[ADDR_TEXT_MAX], after[ADDR_TEXT_MAX], g[ADDR_TEXT_MAX];
+	int64_t s0;
+	int round;
+
+	world("files-first", NULL, NULL);
+	for (round = 0; round < L1_ROUNDS; round++) {
+		dnsd_del(dns, "l1s.sip.test", 0);
+		dnsd_add(dns, "l1s.sip.test", ns_t_a, 300, "127.0.0.33");
+		ck_assert_int_ge(sc_cache_flush(sc_core_cache(core)), 0);
+		s0 = second_start();
+		/* One family: the path through sc_core_search. */
+		l1_fill("l1s.sip.test", AF_INET, SC_ADDR_DNS, before);
+		ck_assert_ptr_nonnull(strstr(before, "addrs=127.0.0.33"));
+		dnsd_del(dns, "l1s.sip.test", ns_t_a);
+		dnsd_add(dns, "l1s.sip.test", ns_t_a, 300, "127.0.0.34");
+		/* A store over the entry (another process's miss, say). */
+		cache_store_from_server("l1s.sip.test", ns_t_a);
+		dnsd_reset(dns);
+		ours_name(after, "l1s.sip.test", AF_INET, SC_ADDR_DNS);
+		ck_assert_uint_eq(dnsd_count(dns, 0), 0);
+		glibc_name(g, "l1s.sip.test", AF_INET);
+		ck_assert_str_eq(after, g);
+		ck_assert_ptr_nonnull(strstr(after, "addrs=127.0.0.34"));
+		if (sc_now() == s0) {
+			break;
+		}
+	}
+	ck_assert_int_lt(round, L1_ROUNDS);
+}
+END_TEST
+
+START_TEST(test_l1_mark)
+{
+	char before[ADDR_TEXT_MAX], after[ADDR_TEXT_MAX], expected[ADDR_TEXT_MAX];
+	char *p;
+	int64_t s0;
+	int round;
+
+	world("files-first", NULL, NULL);
+	dnsd_add(dns, "l1m.sip.test", ns_t_a, 300, "127.0.0.41");
+	dnsd_add(dns, "l1m.sip.test", ns_t_a, 300, "127.0.0.42");
+	for (round = 0; round < L1_ROUNDS; round++) {
+		sc_marks_up(sc_core_cache(core), NULL, sc_now());
+		ck_assert_int_ge(sc_cache_flush(sc_core_cache(core)), 0);
+		s0 = second_start();
+		l1_fill("l1m.sip.test", AF_UNSPEC, SC_ADDR_DNS, before);
+		p = strstr(before, "addrs=127.0.0.41,127.0.0.42");
+		ck_assert_ptr_nonnull(p);
+		/* Marked down: dropped while an unmarked address remains. */
+		ck_assert_int_eq(sc_marks_down(sc_core_cache(core), "127.0.0.41", 60, sc_now()), 0);
+		ours_name(after, "l1m.sip.test", AF_UNSPEC, SC_ADDR_DNS);
+		snprintf(expected, sizeof(expected), "%.*saddrs=127.0.0.42", (int)(p - before),
+			 before);
+		ck_assert_str_eq(after, expected);
+		/* Kept with the mark applied, then the mark lifted. */
+		ours_name(after, "l1m.sip.test", AF_UNSPEC, SC_ADDR_DNS);
+		ck_assert_str_eq(after, expected);
+		ck_assert_int_eq(sc_marks_up(sc_core_cache(core), "127.0.0.41", sc_now()), 0);
+		ours_name(after, "l1m.sip.test", AF_UNSPEC, SC_ADDR_DNS);
+		ck_assert_str_eq(after, before);
+		if (sc_now() == s0) {
+			break;
+		}
+	}
+	ck_assert_int_lt(round, L1_ROUNDS);
+}
+END_TEST
+
+/*
+ * The hosts file is checked at most once a second: the check before the
+ * copy is taken must be under a second old, the one after it due, and
+ * both copies in the same wall-clock second.
+ */
+START_TEST(test_l1_hosts)
+{
+	char before[ADDR_TEXT_MAX], after[ADDR_TEXT_MAX];
+	int64_t s0, t0;
+	int round;
+
+	world("files-first", NULL, default_hosts);
+	dnsd_add(dns, "l1h.sip.test", ns_t_a, 300, "127.0.0.51");
+	for (round = 0; round < L1_ROUNDS; round++) {
+		write_file("hosts", default_hosts);
+		ck_assert_int_ge(sc_cache_flush(sc_core_cache(core)), 0);
+		usleep(1100 * 1000);
+		/* 300 ms before a second begins: a lookup checks the file. */
+		second_start();
+		usleep(700 * 1000);
+		assert_name("localhost", AF_INET, SC_ADDR_FILES | SC_ADDR_DNS,
+			    "SUCCESS h_errno=0 ttl=- | name=localhost aliases= type=2 len=4 "
+			    "addrs=127.0.0.1");
+		t0 = sc_now_mono_ms();
+		s0 = second_start();
+		l1_fill("l1h.sip.test", AF_INET, SC_ADDR_FILES | SC_ADDR_DNS, before);
+		ck_assert_ptr_nonnull(strstr(before, "addrs=127.0.0.51"));
+		write_file("hosts", "127.0.0.1 localhost\n127.0.0.52 l1h.sip.test\n");
+		while (sc_now_mono_ms() - t0 < 1050) {
+			usleep(1000);
+		}
+		ours_name(after, "l1h.sip.test", AF_INET, SC_ADDR_FILES | SC_ADDR_DNS);
+		ck_assert_str_eq(after, "SUCCESS h_errno=0 ttl=- | name=l1h.sip.test aliases= "
+					"type=2 len=4 addrs=127.0.0.52");
+		if (sc_now() == s0) {
+			break;
+		}
+	}
+	ck_assert_int_lt(round, L1_ROUNDS);
+}
+END_TEST
+
+/* The thread's resolver options decide what the core may serve: without
+ * RES_RECURSE it passes the question to libresolv, uncached. */
+START_TEST(test_l1_resolver_state)
+{
+	char before[ADDR_TEXT_MAX], after[ADDR_TEXT_MAX];
+	int64_t s0;
+	int round;
+
+	world("files-first", NULL, NULL);
+	dnsd_add(dns, "l1r.sip.test", ns_t_a, 300, "127.0.0.61");
+	for (round = 0; round < L1_ROUNDS; round++) {
+		_res.options |= RES_RECURSE;
+		ck_assert_int_ge(sc_cache_flush(sc_core_cache(core)), 0);
+		s0 = second_start();
+		l1_fill("l1r.sip.test", AF_UNSPEC, SC_ADDR_DNS, before);
+		_res.options &= ~(unsigned long)RES_RECURSE;
+		dnsd_reset(dns);
+		ours_name(after, "l1r.sip.test", AF_UNSPEC, SC_ADDR_DNS);
+		ck_assert_uint_eq(dnsd_count(dns, 0), 2);
+		ck_assert_str_eq(after, before);
+		if (sc_now() == s0) {
+			break;
+		}
+	}
+	ck_assert_int_lt(round, L1_ROUNDS);
+}
+END_TEST
+
+/* A copy holds for its second only: the TTL a hit reports (nscd caches
+ * by it) is the entry's remaining life, one less each second. */
+START_TEST(test_l1_ttl_ages)
+{
+	char before[ADDR_TEXT_MAX], after[ADDR_TEXT_MAX], expected[ADDR_TEXT_MAX];
+	const char *p;
+	int64_t s0;
+	int round;
+
+	world("files-first", NULL, NULL);
+	for (round = 0; round < L1_ROUNDS; round++) {
+		ck_assert_int_ge(sc_cache_flush(sc_core_cache(core)), 0);
+		s0 = second_start();
+		l1_fill("sip2.sip.test", AF_INET, SC_ADDR_DNS, before);
+		p = strstr(before, "ttl=300 ");
+		ck_assert_ptr_nonnull(p);
+		if (sc_now() != s0) {
+			continue;
+		}
+		second_start();
+		ours_name(after, "sip2.sip.test", AF_INET, SC_ADDR_DNS);
+		snprintf(expected, sizeof(expected), "%.*sttl=299%s", (int)(p - before), before,
+			 p + strlen("ttl=300"));
+		ck_assert_str_eq(after, expected);
+		if (sc_now() == s0 + 1) {
+			break;
+		}
+	}
+	ck_assert_int_lt(round, L1_ROUNDS);
+}
+END_TEST
+
+/* A kept copy counts what the lookup through the cache counts. */
+START_TEST(test_l1_counts)
+{
+	struct sc_stats_snapshot a, b, c;
+	char out[ADDR_TEXT_MAX], hit[ADDR_TEXT_MAX];
+	struct sc_stats *st;
+	int64_t s0;
+	int round;
+
+	world("files-first", NULL, NULL);
+	st = sc_core_stats(core);
+	ck_assert_ptr_nonnull(st);
+	for (round = 0; round < L1_ROUNDS; round++) {
+		ck_assert_int_ge(sc_cache_flush(sc_core_cache(core)), 0);
+		s0 = second_start();
+		ours_name(out, "sip2.sip.test", AF_UNSPEC, SC_ADDR_DNS);   /* miss */
+		sc_stats_read(st, &a);
+		ours_name(hit, "sip2.sip.test", AF_UNSPEC, SC_ADDR_DNS);   /* cache */
+		ck_assert_str_eq(hit, out);
+		sc_stats_read(st, &b);
+		ours_name(hit, "sip2.sip.test", AF_UNSPEC, SC_ADDR_DNS);   /* kept */
+		ck_assert_str_eq(hit, out);
+		sc_stats_read(st, &c);
+		/* A positive A hit and a negative AAAA hit, each time. */
+		ck_assert_uint_eq(b.c[SC_STAT_HITS] - a.c[SC_STAT_HITS], 2);
+		ck_assert_uint_eq(b.c[SC_STAT_NEGATIVE_HITS] - a.c[SC_STAT_NEGATIVE_HITS], 1);
+		for (int i = 0; i < SC_STAT__MAX; i++) {
+			ck_assert_uint_eq(c.c[i] - b.c[i], b.c[i] - a.c[i]);
+		}
+		for (int i = 0; i < SC_STYPE__MAX; i++) {
+			ck_assert_uint_eq(c.type_hits[i] - b.type_hits[i],
+					  b.type_hits[i] - a.type_hits[i]);
+			ck_assert_uint_eq(c.type_misses[i] - b.type_misses[i],
+					  b.type_misses[i] - a.type_misses[i]);
+		}
+		if (sc_now() == s0) {
+			break;
+		}
+	}
+	ck_assert_int_lt(round, L1_ROUNDS);
+}
+END_TEST
+
 /* --- arguments ------------------------------------------------------------------ */
 
 START_TEST(test_bad_family)
@@ -735,6 +1037,7 @@ int main(void)
 	TCase *tc = tcase_create("nss_dns");
 	TCase *th = tcase_create("hosts");
 	TCase *tp = tcase_create("policy");
+	TCase *tl = tcase_create("first level");
 	SRunner *sr;
 	int failed;
 
@@ -766,6 +1069,17 @@ int main(void)
 	tcase_add_test(tp, test_bad_family);
 	tcase_add_test(tp, test_ops_table);
 	suite_add_tcase(s, tp);
+
+	tcase_add_checked_fixture(tl, setup, teardown);
+	tcase_set_timeout(tl, 60);
+	tcase_add_test(tl, test_l1_flush);
+	tcase_add_test(tl, test_l1_store);
+	tcase_add_test(tl, test_l1_mark);
+	tcase_add_test(tl, test_l1_hosts);
+	tcase_add_test(tl, test_l1_resolver_state);
+	tcase_add_test(tl, test_l1_counts);
+	tcase_add_test(tl, test_l1_ttl_ages);
+	suite_add_tcase(s, tl);
 
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_FORK);
