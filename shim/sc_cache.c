@@ -26,12 +26,12 @@
  * outside the message) reads as a miss and is deleted: a writer killed in
  * the middle of a store, or a damaged disk, costs one upstream query.
  *
- * Locking.  tdb's robust-mutex locking (TDB_MUTEX_LOCKING) makes a chain
- * lock a futex in the shared map: no syscall when uncontended, and a holder
- * killed with SIGKILL is recovered (EOWNERDEAD).  Where robust mutexes are
- * missing, tdb falls back to fcntl locks, slower but equivalent.  A file
- * created with mutexes can only be opened with them, so every opener asks
- * for them.  A holder that is stopped (SIGSTOP) must not hang lookups: the
+ * Locking.  tdb's fcntl locks: the kernel releases those of a holder
+ * killed with SIGKILL.  Not tdb's robust mutexes (TDB_MUTEX_LOCKING),
+ * which tdb supports only with TDB_CLEAR_IF_FIRST and which broke hash
+ * chains under concurrent evictions here (see open_tdb); the per-thread
+ * first level keeps most hits away from tdb's locks anyway.  A holder
+ * that is stopped (SIGSTOP) must not hang lookups: the
  * chain lock is taken with a non-blocking attempt, retried with backoff for
  * lock_timeout_ms, then the lookup bypasses the cache (-ETIMEDOUT).
  *
@@ -321,8 +321,9 @@ static int open_lock_wait(int fd)
 
 /* 0 for a whole tdb file, 1 for an empty file, -EPERM for a file we may
  * not trust (checked before tdb writes anything into it), -EBADMSG for
- * anything else (never to be opened), or -errno (-ENOENT: no file). */
-static int check_file(const char *path, gid_t group)
+ * anything else (never to be opened), or -errno (-ENOENT: no file).
+ * *ret_mutex: the file was created with tdb's mutex locking. */
+static int check_file(const char *path, gid_t group, bool *ret_mutex)
 {
 	struct tdb_disk_header h;
 	struct stat st;
@@ -371,6 +372,7 @@ static int check_file(const char *path, gid_t group)
 		goto out;
 	}
 	need = sizeof(h) + ((uint64_t)h.hash_size + 1) * 4;
+	*ret_mutex = h.feature_flags & TDB_DISK_FEATURE_MUTEX;
 	if (h.feature_flags & TDB_DISK_FEATURE_MUTEX) {
 		uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 		uint64_t mutex = sizeof(struct tdb_mutexes_layout) +
@@ -399,13 +401,25 @@ static int open_tdb(struct sc_cache *c, bool create)
 	if (r < 0) {
 		return r;
 	}
-	if (tdb_runtime_check_for_robust_mutexes()) {
-		tdb_flags |= TDB_MUTEX_LOCKING;
-	}
 	for (tries = 0; tries < 2; tries++) {
 		int flags = open_flags;
+		bool mutex = false;
 
-		r = check_file(c->path, c->group);
+		r = check_file(c->path, c->group, &mutex);
+		/*
+		 * fcntl locks, not tdb's robust mutexes: under concurrent
+		 * stores, deletes and eviction sweeps from many processes,
+		 * files with mutex locking (which tdb documents as valid only
+		 * with TDB_CLEAR_IF_FIRST, impossible for a cache shared by
+		 * processes that come and go) ended up with broken hash
+		 * chains (make stress-churn).  A file created with mutexes by
+		 * an earlier build can only be opened with them: used as it
+		 * is until `sipcachectl check --repair' rebuilds it.
+		 */
+		tdb_flags &= ~TDB_MUTEX_LOCKING;
+		if (r == 0 && mutex && tdb_runtime_check_for_robust_mutexes()) {
+			tdb_flags |= TDB_MUTEX_LOCKING;
+		}
 		if (r == -ENOENT && create) {
 			/* New: ours to create, and only if nobody else just
 			 * did (then check theirs). */
@@ -1635,9 +1649,6 @@ static int rebuild_file(const char *path, const struct stat *old, struct tdb_con
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.rebuild.%ld", path, (long)getpid()) >=
 	    sizeof(tmp)) {
 		return -ENAMETOOLONG;
-	}
-	if (tdb_runtime_check_for_robust_mutexes()) {
-		tdb_flags |= TDB_MUTEX_LOCKING;
 	}
 	/* Ours by its name (our pid): a leftover of a rebuild killed midway. */
 	unlink(tmp);
