@@ -708,7 +708,20 @@ static int upstream(struct sc_core *core, const struct sc_query *q, unsigned cha
 	struct __res_state *st = q->statp;
 	int n;
 
+	/*
+	 * Nothing but the reply may ever be read from buf as part of it.
+	 * glibc matches a reply's question against the query reading up to
+	 * the end of the answer *buffer*, not of the reply (send_dg:
+	 * __libc_res_queriesmatch(..., ans + anssiz)); and the length of a
+	 * negative reply is found by walking it (message_length).  Bytes
+	 * no name can be read from (0x80: a label type that does not exist)
+	 * make a reply that claims more than it holds end at its end in
+	 * both: glibc takes it as it does in a caller's buffer of garbage,
+	 * and we never complete it with what an earlier reply left here.
+	 * The header stays zero: without QR nothing is taken for a reply.
+	 */
 	memset(buf, 0, SC_DNS_HDRLEN);
+	memset(buf + SC_DNS_HDRLEN, 0x80, UPSTREAM_BUFSIZE - SC_DNS_HDRLEN);
 	if (core->override_upstream) {
 		struct __res_state *o = override_get(core, caller_options(q));
 
@@ -1198,7 +1211,10 @@ int sc_core_query(struct sc_core *core, const struct sc_query *q, int *ret_herrn
 	errno = caller_errno;
 	n = upstream(core, q, buf, &len, &herrno);
 	up_errno = errno;
-	if (cache_ok && len >= SC_DNS_HDRLEN && sc_dns_parse(buf, len, m) == 0 &&
+	/* Only a reply libresolv accepted (ID and question checked): after
+	 * a failed exchange buf may still hold one it dropped. */
+	if (cache_ok && (n >= 0 || herrno == HOST_NOT_FOUND || herrno == NO_DATA) &&
+	    len >= SC_DNS_HDRLEN && sc_dns_parse(buf, len, m) == 0 &&
 	    answers_question(m, qname, q)) {
 		struct sc_ttl_limits lim;
 		uint32_t lifetime;

@@ -763,8 +763,11 @@ bool sc_hosts_refresh_due(const struct sc_hosts *h, int64_t now_ms)
 {
 	/* A clock that went backwards (only a caller's mistake with a
 	 * monotonic clock) makes a check due rather than stalling it. */
-	return h->path != NULL &&
-	       (now_ms < h->checked_ms || now_ms - h->checked_ms >= RECHECK_MS);
+	/* Read without the core's lock (a cheap test before taking it for
+	 * writing): atomic, as sc_hosts_refresh() stores it. */
+	int64_t checked = __atomic_load_n(&h->checked_ms, __ATOMIC_RELAXED);
+
+	return h->path != NULL && (now_ms < checked || now_ms - checked >= RECHECK_MS);
 }
 
 int sc_hosts_refresh(struct sc_hosts *h, int64_t now_ms)
@@ -776,7 +779,7 @@ int sc_hosts_refresh(struct sc_hosts *h, int64_t now_ms)
 	if (!sc_hosts_refresh_due(h, now_ms)) {
 		return 0;
 	}
-	h->checked_ms = now_ms;
+	__atomic_store_n(&h->checked_ms, now_ms, __ATOMIC_RELAXED);
 	if (stat(h->path, &st) < 0) {
 		r = -errno;
 		if (r == -ENOENT || r == -ENOTDIR) {
