@@ -80,6 +80,7 @@ $(O)/ctl/sipcachectl: $(patsubst %.c,$(O)/%.o,$(wildcard ctl/*.c)) $(SHIM_LIB)
 include tests/tests.mk
 include tests/e2e/e2e.mk
 include packaging/packaging.mk
+include tests/stress/stress.mk
 
 # What chain prefetch costs the first lookup and saves later
 # (bench/prefetch/run; docs/sip.md quotes it).
