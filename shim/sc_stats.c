@@ -74,7 +74,11 @@ struct stats_file {
 	 * older files hold as zeros: no lease, generation 0. */
 	int64_t marks_until;
 	uint32_t marks_gen;
-	unsigned char pad[20];
+	/* The sweeper's pid (0: unknown, as in older files), so that a lease
+	 * whose holder died is taken over at once rather than after
+	 * STATS_SWEEP_LEASE seconds without eviction host-wide. */
+	int32_t sweep_pid;
+	unsigned char pad[16];
 	struct stats_shard shard[STATS_SHARDS];
 	/* Change counters for the per-thread first level (sc_cache.c):
 	 * bumped after every write, per bucket of key hashes, and all at
@@ -372,12 +376,21 @@ bool sc_stats_sweep_begin(struct sc_stats *s, int64_t now)
 	}
 	until = __atomic_load_n(&s->f->sweep_until, __ATOMIC_ACQUIRE);
 	if (until > now && until <= now + STATS_SWEEP_LEASE) {
-		return false;   /* somebody is sweeping (or did, just now) */
+		int32_t pid = __atomic_load_n(&s->f->sweep_pid, __ATOMIC_RELAXED);
+
+		/* Somebody is sweeping, unless it died doing so (killed,
+		 * crashed): then the lease is ours to take. */
+		if (!(pid > 0 && kill(pid, 0) != 0 && errno == ESRCH)) {
+			return false;
+		}
 	}
 	/* A lease in the far future comes from a stepped clock: take it. */
-	return __atomic_compare_exchange_n(&s->f->sweep_until, &until,
-					   now + STATS_SWEEP_LEASE, false,
-					   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	if (!__atomic_compare_exchange_n(&s->f->sweep_until, &until, now + STATS_SWEEP_LEASE,
+					 false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		return false;
+	}
+	__atomic_store_n(&s->f->sweep_pid, (int32_t)getpid(), __ATOMIC_RELAXED);
+	return true;
 }
 
 void sc_stats_sweep_end(struct sc_stats *s)
@@ -385,6 +398,7 @@ void sc_stats_sweep_end(struct sc_stats *s)
 	if (s == NULL) {
 		return;
 	}
+	__atomic_store_n(&s->f->sweep_pid, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->f->sweep_until, 0, __ATOMIC_RELEASE);
 }
 

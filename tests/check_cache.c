@@ -111,6 +111,39 @@ static int get(const char *name, uint16_t type, int64_t now, uint32_t max_stale,
 	return sc_cache_get(tc.c, &k, now, max_stale, id, wire, out, outlen, hit);
 }
 
+/* The sweep lease: one sweeper at a time; a holder that died does not
+ * stop eviction for the lease's 30 s. */
+START_TEST(test_sweep_lease_of_dead_holder)
+{
+	struct sc_stats *st = sc_cache_stats(tc.c);
+	int status;
+	pid_t pid;
+
+	ck_assert_ptr_nonnull(st);
+	ck_assert(sc_stats_sweep_begin(st, NOW));
+	ck_assert(!sc_stats_sweep_begin(st, NOW + 1));   /* ours, held */
+	sc_stats_sweep_end(st);
+	/* A child takes it and dies without giving it back. */
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		_exit(sc_stats_sweep_begin(st, NOW) ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert(sc_stats_sweep_begin(st, NOW + 1));
+	/* Held by a live process (us): nobody else gets it. */
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		_exit(sc_stats_sweep_begin(st, NOW + 2) ? 1 : 0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	sc_stats_sweep_end(st);
+}
+END_TEST
+
 START_TEST(test_miss_on_empty)
 {
 	unsigned char out[512];
@@ -836,6 +869,7 @@ int main(void)
 	tcase_add_checked_fixture(tc_core, setup, teardown);
 	tcase_set_timeout(tc_core, 60);
 	tcase_add_test(tc_core, test_miss_on_empty);
+	tcase_add_test(tc_core, test_sweep_lease_of_dead_holder);
 	tcase_add_test(tc_core, test_hit_rewritten_byte_by_byte);
 	tcase_add_test(tc_core, test_expiry_and_stale_window);
 	tcase_add_test(tc_core, test_truncated_copy);
