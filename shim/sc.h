@@ -475,6 +475,8 @@ void sc_stats_read(const struct sc_stats *s, struct sc_stats_snapshot *ret);
 void sc_stats_reset(struct sc_stats *s);
 /* Only one process sweeps the cache at a time: a lease in the stats file. */
 bool sc_stats_sweep_begin(struct sc_stats *s, int64_t now);
+/* pthread_atfork child handler: the thread's counter shard is chosen anew. */
+void sc_stats_fork_child(void);
 void sc_stats_sweep_end(struct sc_stats *s);
 enum sc_stat_type sc_stats_type_index(uint16_t qtype);
 /* Change counters (see sc_cache.c, "first level"): the value for a key

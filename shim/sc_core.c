@@ -219,6 +219,7 @@ static void atfork_child(void)
 		sc_cache_fork_child(the_core->cache);
 		pthread_rwlock_init(&the_core->hosts_lock, NULL);
 	}
+	sc_stats_fork_child();
 	/* Held by the forking thread, whose id the child's thread does not
 	 * share: a fresh recursive mutex, not an unlock. */
 	pthread_mutexattr_init(&a);

@@ -103,6 +103,14 @@ struct sc_stats {
 
 static __thread int shard_index = -1;
 
+/* In a fork child: the one thread left picks its shard again (from the
+ * child's pid), so that the workers a server forks after its first
+ * lookups do not all bounce their parent's shard between them. */
+void sc_stats_fork_child(void)
+{
+	shard_index = -1;
+}
+
 static struct stats_shard *my_shard(struct sc_stats *s)
 {
 	if (shard_index < 0) {
