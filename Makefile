@@ -81,6 +81,7 @@ include tests/tests.mk
 include tests/e2e/e2e.mk
 include packaging/packaging.mk
 include tests/stress/stress.mk
+include bench/bench.mk
 
 # What chain prefetch costs the first lookup and saves later
 # (bench/prefetch/run; docs/sip.md quotes it).
