@@ -472,6 +472,9 @@ void sc_stats_inc_type(struct sc_stats *s, uint16_t qtype, bool hit);
 void sc_stats_add_gauge(struct sc_stats *s, int64_t entries, int64_t bytes);
 void sc_stats_set_gauge(struct sc_stats *s, int64_t entries, int64_t bytes);
 void sc_stats_read(const struct sc_stats *s, struct sc_stats_snapshot *ret);
+/* The entries gauge alone (what every store compares with max_entries):
+ * one load instead of summing every shard. */
+int64_t sc_stats_entries(const struct sc_stats *s);
 void sc_stats_reset(struct sc_stats *s);
 /* Only one process sweeps the cache at a time: a lease in the stats file. */
 bool sc_stats_sweep_begin(struct sc_stats *s, int64_t now);

@@ -1168,10 +1168,7 @@ int sc_cache_put(struct sc_cache *c, const struct sc_key *k,
 	sc_stats_add_gauge(c->stats, existed ? 0 : 1, (int64_t)len - (int64_t)old_size);
 	r = 0;
 	if (!existed && c->stats) {
-		struct sc_stats_snapshot snap;
-
-		sc_stats_read(c->stats, &snap);
-		if (snap.entries > (int64_t)c->max_entries) {
+		if (sc_stats_entries(c->stats) > (int64_t)c->max_entries) {
 			pthread_mutex_unlock(&c->lock);
 			free(buf);
 			sc_cache_evict(c, now, c->max_entries - c->max_entries / 10);

@@ -315,6 +315,13 @@ void sc_stats_add_gauge(struct sc_stats *s, int64_t entries, int64_t bytes)
 	__atomic_fetch_add(&s->f->bytes, bytes, __ATOMIC_RELAXED);
 }
 
+int64_t sc_stats_entries(const struct sc_stats *s)
+{
+	int64_t n = s ? __atomic_load_n(&s->f->entries, __ATOMIC_RELAXED) : 0;
+
+	return n < 0 ? 0 : n;   /* drifts below zero in a race with a sweep */
+}
+
 void sc_stats_set_gauge(struct sc_stats *s, int64_t entries, int64_t bytes)
 {
 	if (s == NULL) {
